@@ -1,0 +1,191 @@
+package appendonly
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+)
+
+// Limits from the DynamoDB and IAM documentation.
+const (
+	maxKeyAttributeNameBytes = 255
+	minTableNameLength       = 3
+	maxTableNameLength       = 255
+	maxUserNameLength        = 64
+	maxRoleNameLength        = 64
+	maxGroupNameLength       = 128
+	maxPolicyNameLength      = 128
+	maxRecoveryPeriodDays    = 35
+)
+
+var (
+	tableNamePattern = regexp.MustCompile(`^[a-zA-Z0-9_.-]+$`)
+	iamNamePattern   = regexp.MustCompile(`^[\w+=,.@-]+$`)
+)
+
+// validate checks props in plain Go, before any jsii call, and reports every
+// problem at once, each naming the prop and what is allowed.
+func validate(props *Props) error {
+	if props == nil {
+		return errors.New("props: required: set TableProps (with a PartitionKey) or ExistingTable")
+	}
+	var errs []error
+	add := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf(format, args...))
+	}
+
+	switch {
+	case props.TableProps != nil && props.ExistingTable != nil:
+		add("TableProps and ExistingTable: set one, not both: TableProps creates a new table, ExistingTable uses one you already have")
+	case props.TableProps == nil && props.ExistingTable == nil:
+		add("TableProps: required unless ExistingTable is set: give at least a PartitionKey")
+	}
+	if props.TableProps != nil {
+		errs = append(errs, validateTableProps(props.TableProps, props.UnsafeAllowTableRemoval)...)
+	}
+
+	switch props.Enforcement {
+	case EnforceTableWide:
+		if props.ExistingTable != nil {
+			add("Enforcement: EnforceTableWide needs a table the construct creates, to attach its resource policy; with ExistingTable set Enforcement to EnforceIdentityOnlyOthersCanModify, which binds only the principals this construct creates or grants to")
+		}
+	case EnforceIdentityOnlyOthersCanModify:
+		if len(props.ExemptPrincipalArns) > 0 {
+			add("ExemptPrincipalArns: only with Enforcement EnforceTableWide: in %s mode there is no table-wide deny to be exempt from", props.Enforcement)
+		}
+	default:
+		add("Enforcement: %d is not a mode: use EnforceTableWide (the default) or EnforceIdentityOnlyOthersCanModify", int(props.Enforcement))
+	}
+	for i, arn := range props.ExemptPrincipalArns {
+		if isToken(arn) {
+			continue
+		}
+		switch {
+		case strings.TrimSpace(arn) == "":
+			add("ExemptPrincipalArns[%d]: empty: give an IAM role or user ARN", i)
+		case arn == "*" || strings.HasPrefix(arn, "arn:*") || !strings.HasPrefix(arn, "arn:"):
+			add("ExemptPrincipalArns[%d]: %q is not an IAM principal ARN: give a role or user ARN such as arn:aws:iam::111122223333:role/BreakGlass", i, arn)
+		case !strings.Contains(arn, ":iam::") && !strings.Contains(arn, ":sts::"):
+			add("ExemptPrincipalArns[%d]: %q is not an IAM principal ARN: the service must be iam or sts", i, arn)
+		}
+	}
+
+	if props.User != nil && props.Role != nil {
+		add("User and Role: set one, not both: the construct creates one append principal; grant others with GrantAppend")
+	}
+	if props.User != nil {
+		checkIAMName(add, "User.UserName", props.User.UserName, maxUserNameLength)
+		checkIAMName(add, "User.GroupName", props.User.GroupName, maxGroupNameLength)
+	}
+	if props.Role != nil {
+		if props.Role.AssumedBy == nil {
+			add("Role.AssumedBy: required: the principal trusted to assume the role, such as awsiam.NewAccountRootPrincipal()")
+		}
+		checkIAMName(add, "Role.RoleName", props.Role.RoleName, maxRoleNameLength)
+	}
+	checkIAMName(add, "ManagedPolicyName", props.ManagedPolicyName, maxPolicyNameLength)
+	return errors.Join(errs...)
+}
+
+func validateTableProps(tp *awsdynamodb.TableProps, unsafeRemoval bool) []error {
+	var errs []error
+	add := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf(format, args...))
+	}
+	if tp.PartitionKey == nil {
+		add("TableProps.PartitionKey: required: the name and type of the partition key attribute")
+	} else {
+		errs = append(errs, validateKey("TableProps.PartitionKey", tp.PartitionKey)...)
+	}
+	if tp.SortKey != nil {
+		errs = append(errs, validateKey("TableProps.SortKey", tp.SortKey)...)
+	}
+	if name := deref(tp.TableName); tp.TableName != nil && !isToken(name) {
+		if len(name) < minTableNameLength || len(name) > maxTableNameLength || !tableNamePattern.MatchString(name) {
+			add("TableProps.TableName: %q is not a valid table name: %d to %d characters of a-z, A-Z, 0-9, '_', '-' and '.'", name, minTableNameLength, maxTableNameLength)
+		}
+	}
+	if tp.TimeToLiveAttribute != nil {
+		add("TableProps.TimeToLiveAttribute: not allowed: DynamoDB deletes expired items itself, whatever the IAM policies say; leave it unset")
+	}
+	if tp.ReplicationRegions != nil && len(*tp.ReplicationRegions) > 0 {
+		add("TableProps.ReplicationRegions: not supported: a write to any replica replicates to every Region, and a table-wide deny would stop the replication role; leave it unset")
+	}
+	if tp.RemovalPolicy != "" && tp.RemovalPolicy != awscdk.RemovalPolicy_RETAIN && !unsafeRemoval {
+		add("TableProps.RemovalPolicy: %s would delete the table and its items with the stack: leave it unset or RETAIN, or set UnsafeAllowTableRemoval for a throw-away stack", tp.RemovalPolicy)
+	}
+	if tp.DeletionProtection != nil && !*tp.DeletionProtection && !unsafeRemoval {
+		add("TableProps.DeletionProtection: false lets anyone with UpdateTable switch it off and delete the table: leave it unset or true, or set UnsafeAllowTableRemoval for a throw-away stack")
+	}
+	//lint:ignore SA1019 users may still set the deprecated field; false must be rejected
+	if tp.PointInTimeRecovery != nil && !*tp.PointInTimeRecovery {
+		add("TableProps.PointInTimeRecovery: false is not allowed: point-in-time recovery is the way back from a mistake; leave it unset")
+	}
+	if spec := tp.PointInTimeRecoverySpecification; spec != nil {
+		if spec.PointInTimeRecoveryEnabled == nil || !*spec.PointInTimeRecoveryEnabled {
+			add("TableProps.PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled: must be true: leave the specification unset for the default of %d days", maxRecoveryPeriodDays)
+		}
+		if d := spec.RecoveryPeriodInDays; d != nil && (*d < 1 || *d > maxRecoveryPeriodDays || *d != float64(int(*d))) {
+			add("TableProps.PointInTimeRecoverySpecification.RecoveryPeriodInDays: %v is out of range: a whole number from 1 to %d", *d, maxRecoveryPeriodDays)
+		}
+	}
+	if tp.EncryptionKey != nil && tp.Encryption != awsdynamodb.TableEncryption_CUSTOMER_MANAGED {
+		add("TableProps.EncryptionKey: only with Encryption CUSTOMER_MANAGED (Encryption is %q)", string(tp.Encryption))
+	}
+	switch tp.Encryption {
+	case "", awsdynamodb.TableEncryption_DEFAULT, awsdynamodb.TableEncryption_AWS_MANAGED, awsdynamodb.TableEncryption_CUSTOMER_MANAGED:
+	default:
+		add("TableProps.Encryption: %q is not allowed: DEFAULT, AWS_MANAGED or CUSTOMER_MANAGED", string(tp.Encryption))
+	}
+	switch tp.BillingMode {
+	case "", awsdynamodb.BillingMode_PAY_PER_REQUEST, awsdynamodb.BillingMode_PROVISIONED:
+	default:
+		add("TableProps.BillingMode: %q is not allowed: PAY_PER_REQUEST or PROVISIONED", string(tp.BillingMode))
+	}
+	return errs
+}
+
+func validateKey(prop string, a *awsdynamodb.Attribute) []error {
+	var errs []error
+	name := deref(a.Name)
+	switch {
+	case strings.TrimSpace(name) == "":
+		errs = append(errs, fmt.Errorf("%s.Name: required: the attribute name, 1 to %d bytes", prop, maxKeyAttributeNameBytes))
+	case len(name) > maxKeyAttributeNameBytes:
+		errs = append(errs, fmt.Errorf("%s.Name: %d bytes is too long: at most %d", prop, len(name), maxKeyAttributeNameBytes))
+	}
+	switch a.Type {
+	case awsdynamodb.AttributeType_STRING, awsdynamodb.AttributeType_NUMBER, awsdynamodb.AttributeType_BINARY:
+	case "":
+		errs = append(errs, fmt.Errorf("%s.Type: required: STRING, NUMBER or BINARY", prop))
+	default:
+		errs = append(errs, fmt.Errorf("%s.Type: %q is not allowed: STRING, NUMBER or BINARY", prop, string(a.Type)))
+	}
+	return errs
+}
+
+func checkIAMName(add func(string, ...any), prop, name string, maxLen int) {
+	if name == "" || isToken(name) {
+		return
+	}
+	if len(name) > maxLen || !iamNamePattern.MatchString(name) {
+		add("%s: %q is not a valid IAM name: 1 to %d characters of letters, digits and +=,.@_-", prop, name, maxLen)
+	}
+}
+
+// isToken reports whether s is a CDK token that resolves at deploy time. It
+// is plain string inspection so that validation makes no jsii call.
+func isToken(s string) bool {
+	return strings.Contains(s, "${Token[")
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
