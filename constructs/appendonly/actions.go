@@ -92,8 +92,10 @@ var KeyAppendActions = []string{
 	"kms:Decrypt",
 	"kms:DescribeKey",
 	"kms:Encrypt",
-	"kms:GenerateDataKey*",
-	"kms:ReEncrypt*",
+	"kms:GenerateDataKey",
+	"kms:GenerateDataKeyWithoutPlaintext",
+	"kms:ReEncryptFrom",
+	"kms:ReEncryptTo",
 }
 
 // KeyReadActions lets a reader decrypt items encrypted with a customer

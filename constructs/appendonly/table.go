@@ -84,6 +84,7 @@ func NewTable(scope constructs.Construct, id string, props *Props) (*Table, erro
 		Description:       jsii.String(managedPolicyPurpose),
 		Statements:        t.statements(accessAppend | accessRead),
 	})
+	suppressNag(t.policy, indexWildcardSuppression)
 
 	switch {
 	case props.User != nil:
@@ -153,6 +154,7 @@ func (t *Table) createTable(props *Props) {
 	}
 
 	table := awsdynamodb.NewTable(t.scope, jsii.String(tableID), &tp)
+	suppressNag(table, tableNagSuppressions...)
 	t.table = table
 	t.key = table.EncryptionKey()
 }

@@ -78,12 +78,21 @@ func Context() (map[string]any, error) {
 // templates instead, and the validation costs seconds per process.
 func NewApp(t testing.TB) awscdk.App {
 	t.Helper()
+	return NewAppWithContext(t, nil)
+}
+
+// NewAppWithContext is NewApp with overrides laid over cdk.json's context.
+func NewAppWithContext(t testing.TB, overrides map[string]any) awscdk.App {
+	t.Helper()
 	ctx, err := Context()
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := make(map[string]any, len(ctx))
+	c := make(map[string]any, len(ctx)+len(overrides))
 	for k, v := range ctx {
+		c[k] = v
+	}
+	for k, v := range overrides {
 		c[k] = v
 	}
 	return awscdk.NewApp(&awscdk.AppProps{

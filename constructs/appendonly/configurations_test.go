@@ -1,0 +1,108 @@
+package appendonly_test
+
+import (
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/appendonly/appendonly/constructs/appendonly"
+	"github.com/appendonly/appendonly/internal/cdktest"
+	"github.com/appendonly/appendonly/internal/cfnlint"
+	"github.com/appendonly/appendonly/internal/nagtest"
+)
+
+// suppressGrantee writes on a grantee role, which a user's stack would own,
+// the suppressions its owner writes for what CDK grants always produce: an
+// inline policy (every CDK grant is one), and for reads the table's /index/*.
+// It runs after the grants, so that it reaches the role's default policy.
+func suppressGrantee(role awsiam.Role) {
+	cdknag.NagSuppressions_AddResourceSuppressions(role, &[]*cdknag.NagPackSuppression{
+		{Id: jsii.String("NIST.800.53.R5-IAMNoInlinePolicy"), Reason: jsii.String("CDK grants are inline policies on the grantee's role; the grantee belongs to the application stack.")},
+		{Id: jsii.String("HIPAA.Security-IAMNoInlinePolicy"), Reason: jsii.String("CDK grants are inline policies on the grantee's role; the grantee belongs to the application stack.")},
+		{Id: jsii.String("PCI.DSS.321-IAMNoInlinePolicy"), Reason: jsii.String("CDK grants are inline policies on the grantee's role; the grantee belongs to the application stack.")},
+		{Id: jsii.String("AwsSolutions-IAM5"), Reason: jsii.String("Reads need the table's indexes, which are its ARN followed by /index/*."),
+			AppliesTo: &[]interface{}{cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::<.*\.Arn>\/index\/\*$/`)}}},
+	}, jsii.Bool(true))
+}
+
+func grantee(stack awscdk.Stack, id string) awsiam.Role {
+	return awsiam.NewRole(stack, jsii.String(id), &awsiam.RoleProps{AssumedBy: awsiam.NewAccountRootPrincipal()})
+}
+
+// The construct's main configurations: cdk-nag and cfn-lint must pass each.
+var configurations = []struct {
+	name  string
+	build func(t *testing.T, stack awscdk.Stack)
+}{
+	{"Default", func(t *testing.T, stack awscdk.Stack) { mustNewTable(t, stack, minimalProps()) }},
+	{"User", func(t *testing.T, stack awscdk.Stack) {
+		p := minimalProps()
+		p.User = &appendonly.UserProps{UserName: "Appender"}
+		mustNewTable(t, stack, p)
+	}},
+	{"Role", func(t *testing.T, stack awscdk.Stack) {
+		p := minimalProps()
+		p.Role = &appendonly.RoleProps{AssumedBy: awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil)}
+		mustNewTable(t, stack, p)
+	}},
+	{"IdentityOnly", func(t *testing.T, stack awscdk.Stack) {
+		p := minimalProps()
+		p.Enforcement = appendonly.EnforceIdentityOnlyOthersCanModify
+		p.User = &appendonly.UserProps{}
+		mustNewTable(t, stack, p)
+	}},
+	{"Exemptions", func(t *testing.T, stack awscdk.Stack) {
+		p := minimalProps()
+		p.ExemptPrincipalArns = []string{"arn:aws:iam::111122223333:role/BreakGlass"}
+		mustNewTable(t, stack, p)
+	}},
+	{"CustomerManagedKey", func(t *testing.T, stack awscdk.Stack) {
+		p := minimalProps()
+		p.TableProps.Encryption = awsdynamodb.TableEncryption_CUSTOMER_MANAGED
+		p.User = &appendonly.UserProps{}
+		mustNewTable(t, stack, p)
+	}},
+	{"StreamAndGrants", func(t *testing.T, stack awscdk.Stack) {
+		p := minimalProps()
+		p.TableProps.Stream = awsdynamodb.StreamViewType_NEW_AND_OLD_IMAGES
+		p.TableProps.SortKey = key("at")
+		table := mustNewTable(t, stack, p)
+		writer, reader, consumer := grantee(stack, "Writer"), grantee(stack, "Reader"), grantee(stack, "Consumer")
+		table.GrantAppend(writer)
+		table.GrantRead(reader)
+		if _, err := table.GrantStreamRead(consumer); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range []awsiam.Role{writer, reader, consumer} {
+			suppressGrantee(r)
+		}
+	}},
+	{"ExistingTable", func(t *testing.T, stack awscdk.Stack) {
+		existing := awsdynamodb.Table_FromTableName(stack, jsii.String("Existing"), jsii.String("Orders"))
+		mustNewTable(t, stack, &appendonly.Props{ExistingTable: existing, Enforcement: appendonly.EnforceIdentityOnlyOthersCanModify, User: &appendonly.UserProps{}})
+	}},
+}
+
+func TestConfigurationsPassCdkNagAndCfnLint(t *testing.T) {
+	templates := map[string][]byte{}
+	for _, c := range configurations {
+		t.Run(c.name, func(t *testing.T) {
+			stack := awscdk.NewStack(nagtest.NewApp(t), jsii.String(c.name), nil)
+			c.build(t, stack)
+			for _, f := range nagtest.Findings(t, stack) {
+				t.Error(f)
+			}
+			templates[c.name+".template.json"] = cdktest.Synth(t, stack).JSON(t)
+		})
+	}
+	if err := cfnlint.Run(templates); err != nil {
+		t.Error(err)
+	}
+	if len(templates) != len(configurations) {
+		t.Errorf("linted %d templates, want %d", len(templates), len(configurations))
+	}
+}

@@ -1,0 +1,58 @@
+package appendonly
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// A cdk-nag rule suppression. The construct writes its suppressions into the
+// resource's Metadata in the form cdk-nag reads ("cdk_nag" ->
+// "rules_to_suppress"), so it needs no dependency on cdk-nag, and a reviewer
+// sees each one, with its reason, in `cdk synth` output. Each is as narrow as
+// the finding: one rule, and for wildcard findings one resource pattern.
+type nagSuppression struct {
+	id        string
+	reason    string
+	appliesTo []any
+}
+
+const (
+	reasonBackupPlan = "Point-in-time recovery is on (35 days) and deletion protection is on; DeleteTable, DeleteBackup, " +
+		"UpdateContinuousBackups and every item overwrite, update and delete are explicitly denied, so items cannot be " +
+		"changed or lost through the table's API. Add the table to your AWS Backup plan if your controls need a copy " +
+		"held outside the table."
+	reasonIndexWildcard = "Reads (Query, Scan, PartiQL SELECT) need the table's secondary indexes, whose ARNs are the table's ARN " +
+		"followed by /index/<name>; the wildcard stays inside this one table."
+)
+
+// tableNagSuppressions apply to the table.
+var tableNagSuppressions = []nagSuppression{
+	{id: "NIST.800.53.R5-DynamoDBInBackupPlan", reason: reasonBackupPlan},
+	{id: "HIPAA.Security-DynamoDBInBackupPlan", reason: reasonBackupPlan},
+}
+
+// indexWildcardSuppression applies to a policy whose read statement names
+// the table's indexes.
+var indexWildcardSuppression = nagSuppression{
+	id:        "AwsSolutions-IAM5",
+	reason:    reasonIndexWildcard,
+	appliesTo: []any{map[string]any{"regex": `/^Resource::(<[A-Za-z0-9]+\.Arn>|arn:[^*]+:table\/[A-Za-z0-9_.-]+)\/index\/\*$/`}},
+}
+
+// suppressNag adds suppressions to the CloudFormation resource behind c.
+func suppressNag(c constructs.IConstruct, suppressions ...nagSuppression) {
+	r, ok := c.Node().DefaultChild().(awscdk.CfnResource)
+	if !ok {
+		return
+	}
+	rules := make([]any, 0, len(suppressions))
+	for _, s := range suppressions {
+		rule := map[string]any{"id": s.id, "reason": s.reason}
+		if len(s.appliesTo) > 0 {
+			rule["applies_to"] = s.appliesTo
+		}
+		rules = append(rules, rule)
+	}
+	r.AddMetadata(jsii.String("cdk_nag"), map[string]any{"rules_to_suppress": rules})
+}
