@@ -12,7 +12,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 
 GO_FILES = $(shell find . -name '*.go' -not -path './node_modules/*' -not -path './.git/*')
 
-.PHONY: help deps synth test lint unit cfn-lint-app matrix golden bench
+.PHONY: help deps synth test lint unit cfn-lint-app matrix golden
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -44,3 +44,6 @@ cfn-lint-app: ## cfn-lint the app's template as `cdk synth` writes it
 golden: deps ## rewrite the golden files under testdata/; read the diff before committing
 	go test -count=1 . ./constructs/... -args -update
 	git --no-pager diff --stat -- '*testdata*'
+
+matrix: deps ## print the action-by-principal IAM decision matrix of each enforcement mode
+	@go test -count=1 -run 'TestActionMatrix' ./constructs/appendonly -v -args -print-matrix | grep -v -E '^(=== RUN|--- PASS|PASS|ok )|proof_test.go'

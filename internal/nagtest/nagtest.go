@@ -1,7 +1,7 @@
-// Package nagtest runs the cdk-nag rule packs on a stack and returns every
-// finding that is not suppressed.
 //lint:file-ignore SA1019 assertions.Annotations returns cxapi.SynthesisMessage; the Go bindings offer no other type
 
+// Package nagtest runs the cdk-nag rule packs on a stack and returns every
+// finding that is not suppressed.
 package nagtest
 
 import (
