@@ -33,7 +33,8 @@ func grantee(stack awscdk.Stack, id string) awsiam.Role {
 	return awsiam.NewRole(stack, jsii.String(id), &awsiam.RoleProps{AssumedBy: awsiam.NewAccountRootPrincipal()})
 }
 
-// The construct's main configurations: cdk-nag and cfn-lint must pass each.
+// The construct's main configurations, both enforcement modes among them:
+// cdk-nag and cfn-lint must pass each, and each has a golden snapshot.
 var configurations = []struct {
 	name  string
 	build func(t *testing.T, stack awscdk.Stack)
@@ -96,7 +97,9 @@ func TestConfigurationsPassCdkNagAndCfnLint(t *testing.T) {
 			for _, f := range nagtest.Findings(t, stack) {
 				t.Error(f)
 			}
-			templates[c.name+".template.json"] = cdktest.Synth(t, stack).JSON(t)
+			tmpl := cdktest.Synth(t, stack).JSON(t)
+			templates[c.name+".template.json"] = tmpl
+			cdktest.Golden(t, "configurations/"+c.name+".template.json", tmpl)
 		})
 	}
 	if err := cfnlint.Run(templates); err != nil {

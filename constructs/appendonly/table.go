@@ -164,10 +164,7 @@ func (t *Table) createTable(props *Props) {
 // which in a table's resource policy means this table: naming the table's own
 // ARN would make the table depend on itself.
 func tableWideDeny(props *Props) awsiam.PolicyStatement {
-	actions := TableWideDenyActions
-	if !props.UnsafeAllowTableRemoval {
-		actions = concat(actions, []string{"dynamodb:DeleteTable"})
-	}
+	actions := tableWideDenyActions(props.UnsafeAllowTableRemoval)
 	var conditions *map[string]any
 	if len(props.ExemptPrincipalArns) > 0 {
 		conditions = &map[string]any{
@@ -182,6 +179,15 @@ func tableWideDeny(props *Props) awsiam.PolicyStatement {
 		Resources:  jsii.Strings("*"),
 		Conditions: conditions,
 	})
+}
+
+// tableWideDenyActions is TableWideDenyActions, plus DeleteTable unless the
+// table may be removed.
+func tableWideDenyActions(unsafeRemoval bool) []string {
+	if unsafeRemoval {
+		return TableWideDenyActions
+	}
+	return concat(TableWideDenyActions, []string{"dynamodb:DeleteTable"})
 }
 
 type access int

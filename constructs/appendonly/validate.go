@@ -1,6 +1,7 @@
 package appendonly
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -20,6 +21,9 @@ const (
 	maxGroupNameLength       = 128
 	maxPolicyNameLength      = 128
 	maxRecoveryPeriodDays    = 35
+	// MaxResourcePolicyBytes is DynamoDB's limit on a table's resource
+	// policy, whitespace included.
+	MaxResourcePolicyBytes = 20 * 1024
 )
 
 var (
@@ -60,6 +64,9 @@ func validate(props *Props) error {
 	default:
 		add("Enforcement: %d is not a mode: use EnforceTableWide (the default) or EnforceIdentityOnlyOthersCanModify", int(props.Enforcement))
 	}
+	if n := tableWideDenySize(props); props.Enforcement == EnforceTableWide && n > MaxResourcePolicyBytes {
+		add("ExemptPrincipalArns: %d ARNs make the table's resource policy %d bytes, over DynamoDB's limit of %d: exempt fewer principals, or use an IAM wildcard such as arn:aws:iam::111122223333:role/BreakGlass*", len(props.ExemptPrincipalArns), n, MaxResourcePolicyBytes)
+	}
 	for i, arn := range props.ExemptPrincipalArns {
 		if isToken(arn) {
 			continue
@@ -89,6 +96,29 @@ func validate(props *Props) error {
 	}
 	checkIAMName(add, "ManagedPolicyName", props.ManagedPolicyName, maxPolicyNameLength)
 	return errors.Join(errs...)
+}
+
+// tableWideDenySize is the size in bytes of the table's resource policy as
+// the construct writes it (compact JSON, as CloudFormation sends it),
+// computed in plain Go so that validation needs no jsii call. A resource
+// policy the user supplies in TableProps is added to it at deploy time and is
+// not counted here.
+func tableWideDenySize(props *Props) int {
+	stmt := map[string]any{
+		"Action":    tableWideDenyActions(props.UnsafeAllowTableRemoval),
+		"Effect":    "Deny",
+		"Principal": "*",
+		"Resource":  "*",
+		"Sid":       SidTableWideDeny,
+	}
+	if len(props.ExemptPrincipalArns) > 0 {
+		stmt["Condition"] = map[string]any{"ArnNotLike": map[string]any{"aws:PrincipalArn": props.ExemptPrincipalArns}}
+	}
+	data, err := json.Marshal(map[string]any{"Statement": []any{stmt}, "Version": "2012-10-17"})
+	if err != nil {
+		return 0
+	}
+	return len(data)
 }
 
 func validateTableProps(tp *awsdynamodb.TableProps, unsafeRemoval bool) []error {
