@@ -55,6 +55,7 @@ type Table struct {
 	group       awsiam.Group
 	role        awsiam.Role
 	enforcement Enforcement
+	refs        refs
 }
 
 // NewTable validates props and creates an append-only table under scope. It
@@ -71,6 +72,7 @@ func NewTable(scope constructs.Construct, id string, props *Props) (*Table, erro
 	if props.ExistingTable != nil {
 		t.table = props.ExistingTable
 		t.key = props.ExistingTable.EncryptionKey()
+		t.readRefs(true)
 		awscdk.Annotations_Of(t.scope).AddWarningV2(jsii.String(existingTableWarningID), jsii.String(
 			"ExistingTable: append-only is enforced only for the principals this construct creates or grants to. "+
 				"The construct cannot add a resource policy to this table, so other principals with write access can still "+
@@ -82,16 +84,16 @@ func NewTable(scope constructs.Construct, id string, props *Props) (*Table, erro
 	t.policy = awsiam.NewManagedPolicy(t.scope, jsii.String(policyID), &awsiam.ManagedPolicyProps{
 		ManagedPolicyName: optional(props.ManagedPolicyName),
 		Description:       jsii.String(managedPolicyPurpose),
-		Statements:        t.statements(accessAppend | accessRead),
+		Document:          policyDocument(t.statements(accessAppend | accessRead)),
 	})
 	suppressNag(t.policy, indexWildcardSuppression)
 
 	switch {
 	case props.User != nil:
 		t.group = awsiam.NewGroup(t.scope, jsii.String(groupID), &awsiam.GroupProps{
-			GroupName: optional(props.User.GroupName),
+			GroupName:       optional(props.User.GroupName),
+			ManagedPolicies: &[]awsiam.IManagedPolicy{t.policy},
 		})
-		t.group.AddManagedPolicy(t.policy)
 		t.user = awsiam.NewUser(t.scope, jsii.String(userID), &awsiam.UserProps{
 			UserName: optional(props.User.UserName),
 			Groups:   &[]awsiam.IGroup{t.group},
@@ -147,38 +149,83 @@ func (t *Table) createTable(props *Props) {
 		}
 	}
 	if props.Enforcement == EnforceTableWide {
+		deny := tableWideDeny(props)
 		if tp.ResourcePolicy == nil {
-			tp.ResourcePolicy = awsiam.NewPolicyDocument(nil)
+			tp.ResourcePolicy = policyDocument([]statement{deny})
+		} else {
+			tp.ResourcePolicy.AddStatements(awsiam.PolicyStatement_FromJson(deny.json()))
 		}
-		tp.ResourcePolicy.AddStatements(tableWideDeny(props))
 	}
 
 	table := awsdynamodb.NewTable(t.scope, jsii.String(tableID), &tp)
 	suppressNag(table, tableNagSuppressions...)
 	t.table = table
-	t.key = table.EncryptionKey()
+	if tp.Encryption == awsdynamodb.TableEncryption_CUSTOMER_MANAGED {
+		t.key = tp.EncryptionKey
+	}
+	t.readRefs(tp.Stream != "")
+}
+
+// statement is an IAM policy statement in plain Go. The construct builds
+// its policies from these and converts each document in one jsii call, which
+// keeps NewTable's round trips to the jsii kernel few.
+type statement struct {
+	sid       string
+	effect    string
+	principal any // for resource policies
+	actions   []string
+	resources []string
+	condition map[string]any
+}
+
+// json is the statement as CDK renders it: a list of one is a single value.
+func (s statement) json() map[string]any {
+	m := map[string]any{
+		"Sid":      s.sid,
+		"Effect":   s.effect,
+		"Action":   oneOrList(s.actions),
+		"Resource": oneOrList(s.resources),
+	}
+	if s.principal != nil {
+		m["Principal"] = s.principal
+	}
+	if s.condition != nil {
+		m["Condition"] = s.condition
+	}
+	return m
+}
+
+func oneOrList(l []string) any {
+	if len(l) == 1 {
+		return l[0]
+	}
+	return l
+}
+
+func policyDocument(stmts []statement) awsiam.PolicyDocument {
+	list := make([]any, len(stmts))
+	for i, s := range stmts {
+		list[i] = s.json()
+	}
+	return awsiam.PolicyDocument_FromJson(map[string]any{"Version": "2012-10-17", "Statement": list})
 }
 
 // tableWideDeny is the resource-policy statement that makes the table
 // append-only for every principal but the exempt ones. Its Resource is "*",
 // which in a table's resource policy means this table: naming the table's own
 // ARN would make the table depend on itself.
-func tableWideDeny(props *Props) awsiam.PolicyStatement {
-	actions := tableWideDenyActions(props.UnsafeAllowTableRemoval)
-	var conditions *map[string]any
-	if len(props.ExemptPrincipalArns) > 0 {
-		conditions = &map[string]any{
-			"ArnNotLike": map[string]any{"aws:PrincipalArn": props.ExemptPrincipalArns},
-		}
+func tableWideDeny(props *Props) statement {
+	s := statement{
+		sid:       SidTableWideDeny,
+		effect:    "Deny",
+		principal: "*",
+		actions:   tableWideDenyActions(props.UnsafeAllowTableRemoval),
+		resources: []string{"*"},
 	}
-	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String(SidTableWideDeny),
-		Effect:     awsiam.Effect_DENY,
-		Principals: &[]awsiam.IPrincipal{awsiam.NewStarPrincipal()},
-		Actions:    jsii.Strings(actions...),
-		Resources:  jsii.Strings("*"),
-		Conditions: conditions,
-	})
+	if len(props.ExemptPrincipalArns) > 0 {
+		s.condition = map[string]any{"ArnNotLike": map[string]any{"aws:PrincipalArn": props.ExemptPrincipalArns}}
+	}
+	return s
 }
 
 // tableWideDenyActions is TableWideDenyActions, plus DeleteTable unless the
@@ -198,86 +245,74 @@ const (
 	accessStream
 )
 
-// statements returns the identity-policy statements for the access asked
-// for, always followed by the deny statements.
-func (t *Table) statements(a access) *[]awsiam.PolicyStatement {
-	var out []awsiam.PolicyStatement
-	for _, s := range t.allowStatements(a) {
-		out = append(out, s.statement())
-	}
-	out = append(out, t.denyStatements()...)
-	return &out
+// refs are the ARNs the statements name, as token strings, read from the
+// jsii kernel once per table.
+type refs struct {
+	table       string
+	globalTable string
+	stream      string // empty without a stream
+	key         string // empty without a customer managed key
 }
 
-// allow describes one Allow statement, so that the managed policy and the
-// grant methods build theirs from the same values.
-type allow struct {
-	sid       string
-	actions   []string
-	resources []*string
-}
-
-func (s allow) statement() awsiam.PolicyStatement {
-	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:       jsii.String(s.sid),
-		Effect:    awsiam.Effect_ALLOW,
-		Actions:   jsii.Strings(s.actions...),
-		Resources: &s.resources,
-	})
-}
-
-func (t *Table) allowStatements(a access) []allow {
-	arn := t.table.TableArn()
-	var out []allow
-	if a&accessAppend != 0 {
-		out = append(out, allow{SidAppend, AppendActions, []*string{arn}})
-	}
-	if a&accessRead != 0 {
-		out = append(out, allow{SidRead, ReadActions, []*string{arn, jsii.String(*arn + "/index/*")}})
-	}
-	if a&accessStream != 0 {
-		out = append(out, allow{SidReadStream, StreamReadActions, []*string{t.table.TableStreamArn()}})
-	}
-	if t.key != nil {
-		if a&accessAppend != 0 {
-			out = append(out, allow{SidUseKeyToAppend, KeyAppendActions, []*string{t.key.KeyArn()}})
-		} else {
-			out = append(out, allow{SidUseKeyToRead, KeyReadActions, []*string{t.key.KeyArn()}})
-		}
-	}
-	return out
-}
-
-func (t *Table) denyStatements() []awsiam.PolicyStatement {
-	arn := t.table.TableArn()
-	tableAndBelow := jsii.Strings(*arn, *arn+"/*") // indexes, streams, backups, exports
-	globalTable := awscdk.Stack_Of(t.scope).FormatArn(&awscdk.ArnComponents{
+func (t *Table) readRefs(hasStream bool) {
+	t.refs.table = *t.table.TableArn()
+	t.refs.globalTable = *awscdk.Stack_Of(t.scope).FormatArn(&awscdk.ArnComponents{
 		Service:      jsii.String("dynamodb"),
 		Region:       jsii.String(""),
 		Resource:     jsii.String("global-table"),
 		ResourceName: t.table.TableName(),
 	})
-	out := []awsiam.PolicyStatement{
-		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:       jsii.String(SidDenyItemMutations),
-			Effect:    awsiam.Effect_DENY,
-			Actions:   jsii.Strings(ItemMutationActions...),
-			Resources: tableAndBelow,
-		}),
-		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:       jsii.String(SidDenyDataLoss),
-			Effect:    awsiam.Effect_DENY,
-			Actions:   jsii.Strings(DataLossControlActions...),
-			Resources: jsii.Strings(*arn, *arn+"/*", *globalTable),
-		}),
+	if hasStream {
+		if arn := t.table.TableStreamArn(); arn != nil {
+			t.refs.stream = *arn
+		}
 	}
 	if t.key != nil {
-		out = append(out, awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:       jsii.String(SidDenyKeyLoss),
-			Effect:    awsiam.Effect_DENY,
-			Actions:   jsii.Strings(KeyDenyActions...),
-			Resources: jsii.Strings(*t.key.KeyArn()),
-		}))
+		t.refs.key = *t.key.KeyArn()
+	}
+}
+
+// statements returns the identity-policy statements for the access asked
+// for, always followed by the deny statements.
+func (t *Table) statements(a access) []statement {
+	return append(t.allowStatements(a), t.denyStatements()...)
+}
+
+func (t *Table) allowStatements(a access) []statement {
+	arn := t.refs.table
+	allow := func(sid string, actions []string, resources ...string) statement {
+		return statement{sid: sid, effect: "Allow", actions: actions, resources: resources}
+	}
+	var out []statement
+	if a&accessAppend != 0 {
+		out = append(out, allow(SidAppend, AppendActions, arn))
+	}
+	if a&accessRead != 0 {
+		out = append(out, allow(SidRead, ReadActions, arn, arn+"/index/*"))
+	}
+	if a&accessStream != 0 {
+		out = append(out, allow(SidReadStream, StreamReadActions, t.refs.stream))
+	}
+	if t.refs.key != "" {
+		if a&accessAppend != 0 {
+			out = append(out, allow(SidUseKeyToAppend, KeyAppendActions, t.refs.key))
+		} else {
+			out = append(out, allow(SidUseKeyToRead, KeyReadActions, t.refs.key))
+		}
+	}
+	return out
+}
+
+func (t *Table) denyStatements() []statement {
+	arn := t.refs.table
+	out := []statement{
+		{sid: SidDenyItemMutations, effect: "Deny", actions: ItemMutationActions,
+			resources: []string{arn, arn + "/*"}}, // indexes, streams, backups, exports
+		{sid: SidDenyDataLoss, effect: "Deny", actions: DataLossControlActions,
+			resources: []string{arn, arn + "/*", t.refs.globalTable}},
+	}
+	if t.refs.key != "" {
+		out = append(out, statement{sid: SidDenyKeyLoss, effect: "Deny", actions: KeyDenyActions, resources: []string{t.refs.key}})
 	}
 	return out
 }
@@ -303,7 +338,7 @@ var ErrNoStream = errors.New("appendonly: the table has no stream: set TableProp
 // granted: it cannot be scoped to one table. It returns ErrNoStream if the
 // table has no stream.
 func (t *Table) GrantStreamRead(grantee awsiam.IGrantable) (awsiam.Grant, error) {
-	if t.table.TableStreamArn() == nil {
+	if t.refs.stream == "" {
 		return nil, ErrNoStream
 	}
 	return t.grant(grantee, accessStream), nil
@@ -315,7 +350,7 @@ func (t *Table) grant(grantee awsiam.IGrantable, a access) awsiam.Grant {
 		g := awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
 			Grantee:      grantee,
 			Actions:      jsii.Strings(s.actions...),
-			ResourceArns: &s.resources,
+			ResourceArns: jsii.Strings(s.resources...),
 		})
 		if grant == nil {
 			grant = g
@@ -325,7 +360,7 @@ func (t *Table) grant(grantee awsiam.IGrantable, a access) awsiam.Grant {
 	}
 	principal := grantee.GrantPrincipal()
 	for _, s := range t.denyStatements() {
-		principal.AddToPrincipalPolicy(s)
+		principal.AddToPrincipalPolicy(awsiam.PolicyStatement_FromJson(s.json()))
 	}
 	return grant
 }

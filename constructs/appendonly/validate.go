@@ -104,17 +104,8 @@ func validate(props *Props) error {
 // policy the user supplies in TableProps is added to it at deploy time and is
 // not counted here.
 func tableWideDenySize(props *Props) int {
-	stmt := map[string]any{
-		"Action":    tableWideDenyActions(props.UnsafeAllowTableRemoval),
-		"Effect":    "Deny",
-		"Principal": "*",
-		"Resource":  "*",
-		"Sid":       SidTableWideDeny,
-	}
-	if len(props.ExemptPrincipalArns) > 0 {
-		stmt["Condition"] = map[string]any{"ArnNotLike": map[string]any{"aws:PrincipalArn": props.ExemptPrincipalArns}}
-	}
-	data, err := json.Marshal(map[string]any{"Statement": []any{stmt}, "Version": "2012-10-17"})
+	doc := map[string]any{"Version": "2012-10-17", "Statement": []any{tableWideDeny(props).json()}}
+	data, err := json.Marshal(doc)
 	if err != nil {
 		return 0
 	}
