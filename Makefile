@@ -5,14 +5,15 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
-# The CDK CLI: offline, no notices fetched, no telemetry sent.
+# The CDK CLI: offline, no notices fetched, no telemetry sent; --strict fails
+# synthesis on any warning (a template over 800 KB, say) instead of printing it.
 CDK := npx --no-install cdk
-CDK_FLAGS := --no-notices
+CDK_FLAGS := --no-notices --strict
 export CDK_DISABLE_CLI_TELEMETRY := true
 
 GO_FILES = $(shell find . -name '*.go' -not -path './node_modules/*' -not -path './.git/*')
 
-.PHONY: help deps synth test lint unit cfn-lint-app matrix golden
+.PHONY: help deps synth test lint unit cfn-lint-app matrix golden bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -47,3 +48,6 @@ golden: deps ## rewrite the golden files under testdata/; read the diff before c
 
 matrix: deps ## print the action-by-principal IAM decision matrix of each enforcement mode
 	@go test -count=1 -run 'TestActionMatrix' ./constructs/appendonly -v -args -print-matrix | grep -v -E '^(=== RUN|--- PASS|PASS|ok )|proof_test.go'
+
+bench: deps ## run the synthesis benchmarks (README "Performance")
+	go test -run '^$$' -bench . -benchtime 5x ./constructs/appendonly

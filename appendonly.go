@@ -54,12 +54,27 @@ func main() {
 	defer jsii.Close()
 
 	app := awscdk.NewApp(nil)
-	if _, err := NewMusicStack(app, StackName, &awscdk.StackProps{
+	_, err := NewMusicStack(app, StackName, &awscdk.StackProps{
 		Description: jsii.String("appendonly: the DynamoDB table Music, append-only for every principal"),
-	}); err != nil {
+	})
+	if err == nil {
+		err = synth(app)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		jsii.Close()
 		os.Exit(1)
 	}
+}
+
+// synth synthesizes app, returning CDK's synthesis errors (a limit exceeded,
+// an error annotation) as an error rather than a stack trace.
+func synth(app awscdk.App) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("cdk synth failed: %v", r)
+		}
+	}()
 	app.Synth(nil)
+	return nil
 }

@@ -18,12 +18,9 @@ type nagSuppression struct {
 }
 
 const (
-	reasonBackupPlan = "Point-in-time recovery is on (35 days) and deletion protection is on; DeleteTable, DeleteBackup, " +
-		"UpdateContinuousBackups and every item overwrite, update and delete are explicitly denied, so items cannot be " +
-		"changed or lost through the table's API. Add the table to your AWS Backup plan if your controls need a copy " +
-		"held outside the table."
-	reasonIndexWildcard = "Reads (Query, Scan, PartiQL SELECT) need the table's secondary indexes, whose ARNs are the table's ARN " +
-		"followed by /index/<name>; the wildcard stays inside this one table."
+	reasonBackupPlan = "Append-only: PITR and deletion protection on; item changes, DeleteTable, DeleteBackup and " +
+		"UpdateContinuousBackups denied. Add an AWS Backup plan if a copy outside the table is required."
+	reasonIndexWildcard = "Query and Scan need the table's indexes: <table ARN>/index/* stays inside this one table."
 )
 
 // tableNagSuppressions apply to the table.
@@ -42,10 +39,13 @@ var indexWildcardSuppression = nagSuppression{
 
 // suppressNag adds suppressions to the CloudFormation resource behind c.
 func suppressNag(c constructs.IConstruct, suppressions ...nagSuppression) {
-	r, ok := c.Node().DefaultChild().(awscdk.CfnResource)
-	if !ok {
-		return
+	if r, ok := c.Node().DefaultChild().(awscdk.CfnResource); ok {
+		suppressNagOn(r, suppressions...)
 	}
+}
+
+// suppressNagOn adds suppressions to r.
+func suppressNagOn(r awscdk.CfnResource, suppressions ...nagSuppression) {
 	rules := make([]any, 0, len(suppressions))
 	for _, s := range suppressions {
 		rule := map[string]any{"id": s.id, "reason": s.reason}

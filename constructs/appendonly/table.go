@@ -56,6 +56,14 @@ type Table struct {
 	role        awsiam.Role
 	enforcement Enforcement
 	refs        refs
+	bounds      bounds
+	cfnTable    awscdk.CfnElement // nil for ExistingTable
+}
+
+// bounds are the longest the refs can be once deployed, worked out on the
+// first grant.
+type bounds struct {
+	table, globalTable, stream, key int
 }
 
 // NewTable validates props and creates an append-only table under scope. It
@@ -98,6 +106,7 @@ func NewTable(scope constructs.Construct, id string, props *Props) (*Table, erro
 			UserName: optional(props.User.UserName),
 			Groups:   &[]awsiam.IGroup{t.group},
 		})
+		countAttached(t.group, 1)
 	case props.Role != nil:
 		t.role = awsiam.NewRole(t.scope, jsii.String(roleID), &awsiam.RoleProps{
 			AssumedBy:       props.Role.AssumedBy,
@@ -105,6 +114,7 @@ func NewTable(scope constructs.Construct, id string, props *Props) (*Table, erro
 			Description:     jsii.String("Appends to and reads one append-only DynamoDB table."),
 			ManagedPolicies: &[]awsiam.IManagedPolicy{t.policy},
 		})
+		countAttached(t.role, 1)
 	}
 	return t, nil
 }
@@ -158,7 +168,9 @@ func (t *Table) createTable(props *Props) {
 	}
 
 	table := awsdynamodb.NewTable(t.scope, jsii.String(tableID), &tp)
-	suppressNag(table, tableNagSuppressions...)
+	cfn := table.Node().DefaultChild().(awscdk.CfnResource)
+	suppressNagOn(cfn, tableNagSuppressions...)
+	t.cfnTable = cfn
 	t.table = table
 	if tp.Encryption == awsdynamodb.TableEncryption_CUSTOMER_MANAGED {
 		t.key = tp.EncryptionKey
@@ -317,15 +329,23 @@ func (t *Table) denyStatements() []statement {
 	return out
 }
 
-// GrantAppend lets grantee append items with PartiQL INSERT, and adds to its
-// policy the same explicit denies the managed policy carries. It does not
-// let grantee read.
+// GrantAppend lets grantee append items with PartiQL INSERT, and gives it
+// the same explicit denies the managed policy carries. It does not let
+// grantee read.
+//
+// The allow goes into the grantee's inline policy, as with every CDK grant.
+// For an IAM role, user or group the denies go into customer managed
+// policies created beside it (AppendOnlyDeny1, 2, ...), shared by every table
+// granted to it. A grant that would take the grantee past an IAM limit
+// (MaxRoleInlineChars, MaxUserInlineChars, MaxGroupInlineChars,
+// MaxManagedPolicyChars, MaxManagedPoliciesPerPrincipal) is not written: an
+// error on the grantee, naming the limit, fails synthesis instead.
 func (t *Table) GrantAppend(grantee awsiam.IGrantable) awsiam.Grant {
 	return t.grant(grantee, accessAppend)
 }
 
-// GrantRead lets grantee read items, and adds to its policy the same explicit
-// denies the managed policy carries.
+// GrantRead lets grantee read items, and gives it the same explicit denies
+// the managed policy carries, as GrantAppend does.
 func (t *Table) GrantRead(grantee awsiam.IGrantable) awsiam.Grant {
 	return t.grant(grantee, accessRead)
 }
@@ -342,27 +362,6 @@ func (t *Table) GrantStreamRead(grantee awsiam.IGrantable) (awsiam.Grant, error)
 		return nil, ErrNoStream
 	}
 	return t.grant(grantee, accessStream), nil
-}
-
-func (t *Table) grant(grantee awsiam.IGrantable, a access) awsiam.Grant {
-	var grant awsiam.Grant
-	for _, s := range t.allowStatements(a) {
-		g := awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
-			Grantee:      grantee,
-			Actions:      jsii.Strings(s.actions...),
-			ResourceArns: jsii.Strings(s.resources...),
-		})
-		if grant == nil {
-			grant = g
-		} else {
-			grant = grant.Combine(g)
-		}
-	}
-	principal := grantee.GrantPrincipal()
-	for _, s := range t.denyStatements() {
-		principal.AddToPrincipalPolicy(awsiam.PolicyStatement_FromJson(s.json()))
-	}
-	return grant
 }
 
 // Construct is the construct that holds every resource NewTable created, with

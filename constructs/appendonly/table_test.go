@@ -288,11 +288,45 @@ func TestRoleHoldsManagedPolicy(t *testing.T) {
 	}
 }
 
-// granteePolicy returns the statements of the one inline policy in tmpl.
+// granteePolicy returns the statements a grant gave the grantee: its inline
+// policy (the allows) and the deny policies the construct attached to it.
 func granteePolicy(t *testing.T, tmpl cdktest.Template) []map[string]any {
 	t.Helper()
 	_, policy := tmpl.Only(t, "AWS::IAM::Policy")
-	return statementsOf(t, props(policy)["PolicyDocument"])
+	stmts := statementsOf(t, props(policy)["PolicyDocument"])
+	_, deny := denyPolicy(t, tmpl)
+	return append(stmts, statementsOf(t, props(deny)["PolicyDocument"])...)
+}
+
+// denyPolicy returns the one deny policy the construct attached to a grantee.
+func denyPolicy(t *testing.T, tmpl cdktest.Template) (string, map[string]any) {
+	t.Helper()
+	var id string
+	var found map[string]any
+	for mid, mp := range tmpl.Resources("AWS::IAM::ManagedPolicy") {
+		if strings.Contains(mid, "AppendOnlyDeny") {
+			if found != nil {
+				t.Fatalf("got deny policies %s and %s, want one", id, mid)
+			}
+			id, found = mid, mp
+		}
+	}
+	if found == nil {
+		t.Fatal("no deny policy attached to the grantee")
+	}
+	return id, found
+}
+
+// constructPolicy returns the construct's own managed policy.
+func constructPolicy(t *testing.T, tmpl cdktest.Template) (string, map[string]any) {
+	t.Helper()
+	for id, mp := range tmpl.Resources("AWS::IAM::ManagedPolicy") {
+		if strings.HasPrefix(id, "LedgerPolicy") {
+			return id, mp
+		}
+	}
+	t.Fatal("no managed policy LedgerPolicy")
+	return "", nil
 }
 
 func newGrantee(stack awscdk.Stack) awsiam.Role {
@@ -442,7 +476,7 @@ func TestCustomerManagedKey(t *testing.T) {
 	if props(key)["EnableKeyRotation"] != true {
 		t.Error("got key rotation off, want on")
 	}
-	_, managed := tmpl.Only(t, "AWS::IAM::ManagedPolicy")
+	_, managed := constructPolicy(t, tmpl)
 	for name, stmts := range map[string][]map[string]any{
 		"managed policy": statementsOf(t, props(managed)["PolicyDocument"]),
 		"grantee":        granteePolicy(t, tmpl),

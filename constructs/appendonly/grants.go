@@ -1,0 +1,339 @@
+package appendonly
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// IAM's limits on what grants write, in characters of policy JSON without
+// whitespace (the way IAM counts).
+const (
+	// MaxManagedPolicyChars is IAM's limit on one customer managed policy.
+	MaxManagedPolicyChars = 6144
+	// MaxManagedPoliciesPerPrincipal is IAM's default quota of managed
+	// policies attached to one role or user.
+	MaxManagedPoliciesPerPrincipal = 10
+	// MaxRoleInlineChars, MaxUserInlineChars and MaxGroupInlineChars are
+	// IAM's limits on the inline policies of one role, user or group. The
+	// role's is 10,240; CDK moves a role's inline statements into extra
+	// managed policies above its own estimate of 10,000, so the construct
+	// keeps below that.
+	MaxRoleInlineChars  = 10000
+	MaxUserInlineChars  = 2048
+	MaxGroupInlineChars = 5120
+)
+
+// Upper bounds on the parts of an ARN the construct cannot know at synth
+// time: the partition (aws-iso-b), the Region (us-isob-east-1) and a key id.
+const (
+	maxTableArnPrefix  = len("arn:aws-iso-b:dynamodb:us-isob-east-1:123456789012:table/")
+	maxGlobalArnPrefix = len("arn:aws-iso-b:dynamodb::123456789012:global-table/")
+	maxKeyArn          = len("arn:aws-iso-b:kms:us-isob-east-1:123456789012:key/mrk-0123456789abcdef0123456789abcdef")
+	streamSuffix       = len("/stream/2026-01-01T00:00:00.000")
+	maxStackNameLength = 128
+	// CloudFormation names a table it names itself <stack>-<logical id>-<13 characters>.
+	generatedNameExtra = 1 + 1 + 13
+)
+
+// A principal's book: what the construct's grants have written to one IAM
+// role, user or group, across every table.
+//
+// The allow statements of a grant go into the principal's inline policy, as
+// every CDK grant does, where CDK's policy minimization merges the same
+// statement across tables. The deny statements, the bulk of each grant, go
+// into customer managed policies the construct creates beside the principal
+// and fills table after table: each deny statement is written once per
+// policy and each further table adds only its ARNs. Before it writes, the
+// construct counts the characters the deployed policies will hold, with an
+// upper bound for every ARN that is not known until deployment, and reports
+// an error at synth, naming the limit, rather than write a policy that IAM
+// would reject at deploy.
+type book struct {
+	principal    awsiam.IPrincipal
+	scope        constructs.Construct
+	idPrefix     string
+	kind         string // role, user or group
+	inlineLimit  int
+	inlineUsed   int
+	inlineSids   map[string]bool
+	minimized    bool
+	denyPolicies []*denyPolicy
+	// otherPolicies counts the managed policies already attached that the
+	// construct knows of: its own, on a principal NewTable created.
+	otherPolicies int
+	granted       map[string]bool // table ARN token and access, once each
+	failed        bool
+}
+
+type denyPolicy struct {
+	policy     awsiam.ManagedPolicy
+	statements map[string]awsiam.PolicyStatement
+	used       int
+}
+
+var (
+	booksMu sync.Mutex
+	books   = map[awsiam.IPrincipal]*book{}
+	// attached counts the managed policies NewTable itself attached to the
+	// principals it created, which count against the same quota.
+	attached = map[awsiam.IPrincipal]int{}
+)
+
+// countAttached records that NewTable attached n managed policies to p.
+func countAttached(p awsiam.IPrincipal, n int) {
+	booksMu.Lock()
+	defer booksMu.Unlock()
+	attached[p] += n
+}
+
+// bookFor returns the book of principal, or nil for a principal that is not
+// an IAM role, user or group the construct can attach policies to.
+func bookFor(principal awsiam.IPrincipal) *book {
+	booksMu.Lock()
+	defer booksMu.Unlock()
+	if b, ok := books[principal]; ok {
+		return b
+	}
+	b := &book{principal: principal, granted: map[string]bool{}, inlineSids: map[string]bool{}, otherPolicies: attached[principal]}
+	// The deny policies live beside the principal, in its stack, so that they
+	// only ever refer to the tables: a reference back would make a cycle.
+	switch c := principal.(type) {
+	case constructs.Construct:
+		b.scope, b.idPrefix = c, "AppendOnlyDeny"
+	case constructs.IConstruct:
+		b.scope, b.idPrefix = awscdk.Stack_Of(c), "AppendOnlyDeny"+*c.Node().Addr()
+	default:
+		return nil
+	}
+	switch principal.(type) {
+	case awsiam.IRole:
+		b.kind, b.inlineLimit = "role", MaxRoleInlineChars
+	case awsiam.IUser:
+		b.kind, b.inlineLimit = "user", MaxUserInlineChars
+	case awsiam.IGroup:
+		b.kind, b.inlineLimit = "group", MaxGroupInlineChars
+	default:
+		return nil
+	}
+	b.minimized = *awscdk.FeatureFlags_Of(b.scope).IsEnabled(jsii.String("@aws-cdk/aws-iam:minimizePolicies"))
+	books[principal] = b
+	return b
+}
+
+// statementChars is the size of a statement without its resources, plus the
+// comma that separates it from the next.
+func statementChars(s statement) int {
+	s.resources = nil
+	data, _ := json.Marshal(s.json())
+	return len(data) - len(`"Resource":null`) + 1
+}
+
+const emptyPolicyChars = len(`{"Version":"2012-10-17","Statement":[]}`)
+
+// resourceChars is the upper bound of the characters resources will take
+// once deployed: each ARN, its quotes and a comma.
+func (t *Table) resourceChars(resources []string) int {
+	n := 0
+	for _, r := range resources {
+		n += t.arnBound(r) + 3
+	}
+	return n
+}
+
+// arnBound is the length a resource string will have at most once deployed.
+func (t *Table) arnBound(r string) int {
+	t.readBounds()
+	for _, ref := range []struct {
+		token string
+		bound int
+	}{
+		{t.refs.stream, t.bounds.stream},
+		{t.refs.table, t.bounds.table},
+		{t.refs.globalTable, t.bounds.globalTable},
+		{t.refs.key, t.bounds.key},
+	} {
+		if ref.token != "" && strings.HasPrefix(r, ref.token) {
+			return len(r) - len(ref.token) + ref.bound
+		}
+	}
+	if isToken(r) {
+		return 2048 // nothing known: IAM's longest ARN
+	}
+	return len(r)
+}
+
+// readBounds works out, once per table, how long its ARNs can be.
+func (t *Table) readBounds() {
+	if t.bounds.table != 0 {
+		return
+	}
+	name := maxTableNameLength
+	switch tn := *t.table.TableName(); {
+	case !isToken(tn):
+		name = len(tn)
+	case t.cfnTable != nil:
+		stack := awscdk.Stack_Of(t.scope)
+		stackName := maxStackNameLength
+		if sn := *stack.StackName(); !isToken(sn) {
+			stackName = len(sn)
+		}
+		if id, ok := stack.Resolve(stack.GetLogicalId(t.cfnTable)).(string); ok {
+			name = min(maxTableNameLength, stackName+len(id)+generatedNameExtra)
+		}
+	}
+	bound := func(ref string, b int) int {
+		if ref != "" && !isToken(ref) {
+			return len(ref)
+		}
+		return b
+	}
+	t.bounds.table = bound(t.refs.table, maxTableArnPrefix+name)
+	t.bounds.globalTable = bound(t.refs.globalTable, maxGlobalArnPrefix+name)
+	t.bounds.stream = bound(t.refs.stream, t.bounds.table+streamSuffix)
+	t.bounds.key = bound(t.refs.key, maxKeyArn)
+}
+
+// grant gives grantee the access a asks for and the deny statements.
+func (t *Table) grant(grantee awsiam.IGrantable, a access) awsiam.Grant {
+	principal := grantee.GrantPrincipal()
+	b := bookFor(principal)
+	if b == nil {
+		// Not an IAM identity the construct can attach policies to: every
+		// statement goes through the principal, as a CDK grant does.
+		return t.grantInline(grantee, principal, a)
+	}
+	allows, denies := t.allowStatements(a), t.denyStatements()
+	key := fmt.Sprintf("%s|%d", t.refs.table, a)
+	if b.failed {
+		return awsiam.Grant_Drop(grantee, jsii.String("append-only access to "+t.refs.table))
+	}
+	if b.granted[key] {
+		return t.grantInline(grantee, nil, a) // CDK drops the repeated statements
+	}
+
+	// With CDK's policy minimization on (the recommended
+	// @aws-cdk/aws-iam:minimizePolicies flag) the allows of every table merge
+	// into one statement per action list; without it each table adds
+	// statements of its own.
+	inline := 0
+	for _, s := range allows {
+		if !b.minimized || !b.inlineSids[s.sid] {
+			inline += statementChars(s)
+		}
+		inline += t.resourceChars(s.resources)
+	}
+	if b.inlineUsed == 0 {
+		inline += emptyPolicyChars
+	}
+	if b.inlineUsed+inline > b.inlineLimit {
+		t.failGrant(b, fmt.Sprintf("its inline policy would reach %d characters, over the limit of %d for a %s",
+			b.inlineUsed+inline, b.inlineLimit, b.kind))
+		return awsiam.Grant_Drop(grantee, jsii.String("append-only access to "+t.refs.table))
+	}
+
+	// The denies go into the last deny policy if they fit, else a new one.
+	dp := b.lastDenyPolicy()
+	if dp == nil || dp.used+t.denyChars(dp, denies) > MaxManagedPolicyChars {
+		if b.otherPolicies+len(b.denyPolicies) == MaxManagedPoliciesPerPrincipal {
+			t.failGrant(b, fmt.Sprintf("its deny statements would need more than %d managed policies, IAM's default quota for a %s",
+				MaxManagedPoliciesPerPrincipal, b.kind))
+			return awsiam.Grant_Drop(grantee, jsii.String("append-only access to "+t.refs.table))
+		}
+		dp = b.newDenyPolicy()
+		if dp.used+t.denyChars(dp, denies) > MaxManagedPolicyChars {
+			t.failGrant(b, fmt.Sprintf("one table's deny statements would exceed IAM's limit of %d characters for a managed policy", MaxManagedPolicyChars))
+			return awsiam.Grant_Drop(grantee, jsii.String("append-only access to "+t.refs.table))
+		}
+	}
+	dp.used += t.denyChars(dp, denies)
+	for _, s := range denies {
+		if stmt, ok := dp.statements[s.sid]; ok {
+			stmt.AddResources(*jsii.Strings(s.resources...)...)
+			continue
+		}
+		stmt := awsiam.PolicyStatement_FromJson(s.json())
+		dp.statements[s.sid] = stmt
+		dp.policy.AddStatements(stmt)
+	}
+
+	b.inlineUsed += inline
+	for _, s := range allows {
+		b.inlineSids[s.sid] = true
+	}
+	b.granted[key] = true
+	return t.grantInline(grantee, nil, a)
+}
+
+func (t *Table) denyChars(dp *denyPolicy, denies []statement) int {
+	n := 0
+	for _, s := range denies {
+		if _, ok := dp.statements[s.sid]; !ok {
+			n += statementChars(s)
+		}
+		n += t.resourceChars(s.resources)
+	}
+	return n
+}
+
+func (b *book) lastDenyPolicy() *denyPolicy {
+	if len(b.denyPolicies) == 0 {
+		return nil
+	}
+	return b.denyPolicies[len(b.denyPolicies)-1]
+}
+
+func (b *book) newDenyPolicy() *denyPolicy {
+	id := fmt.Sprintf("%s%d", b.idPrefix, len(b.denyPolicies)+1)
+	mp := awsiam.NewManagedPolicy(b.scope, jsii.String(id), &awsiam.ManagedPolicyProps{
+		Description: jsii.String("Explicit denies that keep the DynamoDB tables granted to this principal append-only."),
+	})
+	switch p := b.principal.(type) {
+	case awsiam.IRole:
+		mp.AttachToRole(p)
+	case awsiam.IUser:
+		mp.AttachToUser(p)
+	case awsiam.IGroup:
+		mp.AttachToGroup(p)
+	}
+	dp := &denyPolicy{policy: mp, statements: map[string]awsiam.PolicyStatement{}, used: emptyPolicyChars}
+	b.denyPolicies = append(b.denyPolicies, dp)
+	return dp
+}
+
+func (t *Table) failGrant(b *book, why string) {
+	b.failed = true
+	awscdk.Annotations_Of(b.scope).AddError(jsii.String(fmt.Sprintf(
+		"appendonly: cannot grant %s append-only access to one more table: %s. "+
+			"Grant fewer tables to one principal, or split the tables among several roles.", b.kind, why)))
+}
+
+// grantInline adds the allow statements through the principal, as every CDK
+// grant does, and, when principal is not nil, the deny statements too.
+func (t *Table) grantInline(grantee awsiam.IGrantable, principal awsiam.IPrincipal, a access) awsiam.Grant {
+	var grant awsiam.Grant
+	for _, s := range t.allowStatements(a) {
+		g := awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
+			Grantee:      grantee,
+			Actions:      jsii.Strings(s.actions...),
+			ResourceArns: jsii.Strings(s.resources...),
+		})
+		if grant == nil {
+			grant = g
+		} else {
+			grant = grant.Combine(g)
+		}
+	}
+	if principal != nil {
+		for _, s := range t.denyStatements() {
+			principal.AddToPrincipalPolicy(awsiam.PolicyStatement_FromJson(s.json()))
+		}
+	}
+	return grant
+}

@@ -1,0 +1,223 @@
+package appendonly_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/appendonly/appendonly/constructs/appendonly"
+	"github.com/appendonly/appendonly/internal/cdktest"
+	"github.com/appendonly/appendonly/internal/iamsim"
+)
+
+// errorsOn returns the error annotations on c.
+func errorsOn(c constructs.IConstruct) []string {
+	var out []string
+	for _, m := range *c.Node().Metadata() {
+		if *m.Type == "aws:cdk:error" {
+			out = append(out, fmt.Sprint(m.Data))
+		}
+	}
+	return out
+}
+
+// ledgerTable creates an append-only table with a literal 24-character name.
+func ledgerTable(t *testing.T, stack awscdk.Stack, i int) *appendonly.Table {
+	t.Helper()
+	table, err := appendonly.NewTable(stack, fmt.Sprintf("Ledger%d", i), &appendonly.Props{
+		TableProps: &awsdynamodb.TableProps{
+			TableName:    jsii.String(fmt.Sprintf("append-only-ledger-%05d", i)),
+			PartitionKey: key("id"),
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return table
+}
+
+// policyChars is the size IAM counts: the resolved JSON without whitespace.
+func policyChars(t *testing.T, env *iamsim.Env, doc any) int {
+	t.Helper()
+	resolved, err := env.Resolve(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := json.Marshal(resolved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(data)
+}
+
+// TestGrantingManyTablesToOnePrincipal grants one principal append access to
+// table after table until the construct refuses, then checks both sides of
+// that edge: the last count that fits synthesizes policies within every IAM
+// limit, and one more is an error at synth that names the limit.
+func TestGrantingManyTablesToOnePrincipal(t *testing.T) {
+	for _, c := range []struct {
+		kind      string
+		grantee   func(stack awscdk.Stack) (awsiam.IGrantable, constructs.IConstruct)
+		atLeast   int
+		inlineMax int
+		maxDeny   int
+		limitText string
+	}{
+		{"role", func(stack awscdk.Stack) (awsiam.IGrantable, constructs.IConstruct) {
+			r := newGrantee(stack)
+			return r, r
+		}, 80, 10240, 10, "over the limit of 10000 for a role"},
+		{"user", func(stack awscdk.Stack) (awsiam.IGrantable, constructs.IConstruct) {
+			u := awsiam.NewUser(stack, jsii.String("Grantee"), nil)
+			return u, u
+		}, 15, 2048, 10, "over the limit of 2048 for a user"},
+		// A role NewTable created already holds that table's managed policy,
+		// which counts against the same quota of 10.
+		{"role created by NewTable", func(stack awscdk.Stack) (awsiam.IGrantable, constructs.IConstruct) {
+			p := minimalProps()
+			p.Role = &appendonly.RoleProps{AssumedBy: awsiam.NewAccountRootPrincipal()}
+			r := mustNewTable(t, stack, p).Role()
+			return r, r
+		}, 80, 10240, 9, "need more than 10 managed policies, IAM's default quota for a role"},
+	} {
+		t.Run(c.kind, func(t *testing.T) {
+			// Find the edge.
+			stack := newStack(t)
+			grantee, node := c.grantee(stack)
+			fits := 0
+			for ; fits < 400; fits++ {
+				ledgerTable(t, stack, fits).GrantAppend(grantee)
+				if errs := errorsOn(node); len(errs) > 0 {
+					if !strings.Contains(errs[0], c.limitText) {
+						t.Errorf("table %d: got error %q, want it to name %q", fits+1, errs[0], c.limitText)
+					}
+					break
+				}
+			}
+			if fits < c.atLeast {
+				t.Fatalf("a %s took %d tables, want at least %d", c.kind, fits, c.atLeast)
+			}
+			t.Logf("a %s takes append access to %d tables with 24-character names; table %d is refused at synth", c.kind, fits, fits+1)
+			func() {
+				defer func() {
+					if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "Validation failed") {
+						t.Errorf("synthesizing %d tables: got %v, want synthesis to fail on the error", fits+1, r)
+					}
+				}()
+				cdktest.Synth(t, stack)
+			}()
+
+			// Just under the edge: every policy within IAM's limits.
+			stack = newStack(t)
+			grantee, node = c.grantee(stack)
+			for i := 0; i < fits; i++ {
+				ledgerTable(t, stack, i).GrantAppend(grantee)
+			}
+			if errs := errorsOn(node); len(errs) > 0 {
+				t.Fatalf("%d tables: got errors %v, want none", fits, errs)
+			}
+			tmpl := cdktest.Synth(t, stack)
+			env := iamsim.NewEnv(tmpl)
+			_, inline := tmpl.Only(t, "AWS::IAM::Policy")
+			if n := policyChars(t, env, props(inline)["PolicyDocument"]); n > c.inlineMax {
+				t.Errorf("inline policy: got %d characters, want at most %d", n, c.inlineMax)
+			}
+			denies := 0
+			for id, mp := range tmpl.Resources("AWS::IAM::ManagedPolicy") {
+				if !strings.Contains(id, "AppendOnlyDeny") {
+					continue
+				}
+				denies++
+				if n := policyChars(t, env, props(mp)["PolicyDocument"]); n > appendonly.MaxManagedPolicyChars {
+					t.Errorf("%s: got %d characters, want at most %d", id, n, appendonly.MaxManagedPolicyChars)
+				}
+			}
+			if denies == 0 || denies > c.maxDeny {
+				t.Errorf("got %d deny policies, want 1 to %d", denies, c.maxDeny)
+			}
+		})
+	}
+}
+
+func TestGrantingTheSameTableTwiceAddsNothing(t *testing.T) {
+	tmpl := synthWith(t, func(stack awscdk.Stack) {
+		table := mustNewTable(t, stack, minimalProps())
+		g := newGrantee(stack)
+		table.GrantAppend(g)
+		table.GrantAppend(g)
+	})
+	_, deny := denyPolicy(t, tmpl)
+	for _, s := range statementsOf(t, props(deny)["PolicyDocument"]) {
+		if r, ok := s["Resource"].([]any); ok && len(r) > 3 {
+			t.Errorf("statement %v: got %d resources, want the table's once", s["Sid"], len(r))
+		}
+	}
+}
+
+// CloudFormation allows 500 resources per stack: CDK refuses more at synth,
+// naming the limit. A table with its user is four resources.
+func TestStackResourceLimitAtTheEdge(t *testing.T) {
+	build := func(n int) (stack awscdk.Stack) {
+		stack = newStack(t)
+		for i := 0; i < n; i++ {
+			p := minimalProps()
+			p.User = &appendonly.UserProps{}
+			if _, err := appendonly.NewTable(stack, fmt.Sprintf("Ledger%d", i), p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return stack
+	}
+	tmpl := cdktest.Synth(t, build(125))
+	if n := len(tmpl["Resources"].(map[string]any)); n != 500 {
+		t.Errorf("125 tables: got %d resources, want 500", n)
+	}
+	// CDK writes templates indented by one space.
+	data, err := json.MarshalIndent(tmpl, "", " ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(data) >= 1_000_000 {
+		t.Errorf("500 resources: got a %d-byte template, want it under CloudFormation's 1 MB", len(data))
+	}
+	t.Logf("125 tables with users: 500 resources, %d bytes of template", len(data))
+
+	stack := build(126)
+	defer func() {
+		r := recover()
+		if r == nil || !strings.Contains(fmt.Sprint(r), "is greater than allowed maximum of 500") {
+			t.Errorf("126 tables: got %v, want a synth error naming the 500-resource limit", r)
+		}
+	}()
+	cdktest.Synth(t, stack)
+}
+
+// The construct's own managed policy does not grow with use: check it at
+// its largest, with a 255-character table name, a customer managed key and a
+// stream.
+func TestManagedPolicyAtItsLargest(t *testing.T) {
+	name := strings.Repeat("n", 255)
+	tmpl := synthWith(t, func(stack awscdk.Stack) {
+		p := minimalProps()
+		p.TableProps.TableName = jsii.String(name)
+		p.TableProps.Encryption = awsdynamodb.TableEncryption_CUSTOMER_MANAGED
+		p.TableProps.Stream = awsdynamodb.StreamViewType_NEW_IMAGE
+		mustNewTable(t, stack, p)
+	})
+	_, policy := constructPolicy(t, tmpl)
+	n := policyChars(t, iamsim.NewEnv(tmpl), props(policy)["PolicyDocument"])
+	// iamsim names the key after its logical id; a real key id is 36 characters.
+	keyID, _ := tmpl.Only(t, "AWS::KMS::Key")
+	n += 2 * (36 - len(keyID))
+	if n > appendonly.MaxManagedPolicyChars {
+		t.Errorf("got %d characters, want at most %d", n, appendonly.MaxManagedPolicyChars)
+	}
+	t.Logf("the managed policy at its largest: %d of %d characters", n, appendonly.MaxManagedPolicyChars)
+}
