@@ -69,6 +69,7 @@ type book struct {
 	// construct knows of: its own, on a principal NewTable created.
 	otherPolicies int
 	granted       map[string]bool // table ARN token and access, once each
+	denied        map[string]bool // table ARN token: its denies are written
 	failed        bool
 }
 
@@ -101,7 +102,7 @@ func bookFor(principal awsiam.IPrincipal) *book {
 	if b, ok := books[principal]; ok {
 		return b
 	}
-	b := &book{principal: principal, granted: map[string]bool{}, inlineSids: map[string]bool{}, otherPolicies: attached[principal]}
+	b := &book{principal: principal, granted: map[string]bool{}, denied: map[string]bool{}, inlineSids: map[string]bool{}, otherPolicies: attached[principal]}
 	// The deny policies live beside the principal, in its stack, so that they
 	// only ever refer to the tables: a reference back would make a cycle.
 	switch c := principal.(type) {
@@ -238,18 +239,34 @@ func (t *Table) grant(grantee awsiam.IGrantable, a access) awsiam.Grant {
 		return awsiam.Grant_Drop(grantee, jsii.String("append-only access to "+t.refs.table))
 	}
 
-	// The denies go into the last deny policy if they fit, else a new one.
+	if !b.denied[t.refs.table] {
+		if why := t.addDenies(b, denies); why != "" {
+			t.failGrant(b, why)
+			return awsiam.Grant_Drop(grantee, jsii.String("append-only access to "+t.refs.table))
+		}
+		b.denied[t.refs.table] = true
+	}
+
+	b.inlineUsed += inline
+	for _, s := range allows {
+		b.inlineSids[s.sid] = true
+	}
+	b.granted[key] = true
+	return t.grantInline(grantee, nil, a)
+}
+
+// addDenies writes the table's deny statements into the principal's last
+// deny policy if they fit, else into a new one. It returns why it could not.
+func (t *Table) addDenies(b *book, denies []statement) string {
 	dp := b.lastDenyPolicy()
 	if dp == nil || dp.used+t.denyChars(dp, denies) > MaxManagedPolicyChars {
 		if b.otherPolicies+len(b.denyPolicies) == MaxManagedPoliciesPerPrincipal {
-			t.failGrant(b, fmt.Sprintf("its deny statements would need more than %d managed policies, IAM's default quota for a %s",
-				MaxManagedPoliciesPerPrincipal, b.kind))
-			return awsiam.Grant_Drop(grantee, jsii.String("append-only access to "+t.refs.table))
+			return fmt.Sprintf("its deny statements would need more than %d managed policies, IAM's default quota for a %s",
+				MaxManagedPoliciesPerPrincipal, b.kind)
 		}
 		dp = b.newDenyPolicy()
 		if dp.used+t.denyChars(dp, denies) > MaxManagedPolicyChars {
-			t.failGrant(b, fmt.Sprintf("one table's deny statements would exceed IAM's limit of %d characters for a managed policy", MaxManagedPolicyChars))
-			return awsiam.Grant_Drop(grantee, jsii.String("append-only access to "+t.refs.table))
+			return fmt.Sprintf("one table's deny statements would exceed IAM's limit of %d characters for a managed policy", MaxManagedPolicyChars)
 		}
 	}
 	dp.used += t.denyChars(dp, denies)
@@ -262,13 +279,7 @@ func (t *Table) grant(grantee awsiam.IGrantable, a access) awsiam.Grant {
 		dp.statements[s.sid] = stmt
 		dp.policy.AddStatements(stmt)
 	}
-
-	b.inlineUsed += inline
-	for _, s := range allows {
-		b.inlineSids[s.sid] = true
-	}
-	b.granted[key] = true
-	return t.grantInline(grantee, nil, a)
+	return ""
 }
 
 func (t *Table) denyChars(dp *denyPolicy, denies []statement) int {

@@ -221,3 +221,33 @@ func TestManagedPolicyAtItsLargest(t *testing.T) {
 	}
 	t.Logf("the managed policy at its largest: %d of %d characters", n, appendonly.MaxManagedPolicyChars)
 }
+
+// A table's denies are written once per principal, whatever it is granted:
+// append and read on 20 tables take as many deny policies as append alone.
+func TestAppendAndReadOnOneTableShareTheDenies(t *testing.T) {
+	denyPolicies := func(read bool) int {
+		stack := newStack(t)
+		g := newGrantee(stack)
+		for i := 0; i < 20; i++ {
+			table := ledgerTable(t, stack, i)
+			table.GrantAppend(g)
+			if read {
+				table.GrantRead(g)
+			}
+		}
+		n := 0
+		for id := range cdktest.Synth(t, stack).Resources("AWS::IAM::ManagedPolicy") {
+			if strings.Contains(id, "AppendOnlyDeny") {
+				n++
+			}
+		}
+		return n
+	}
+	appendOnly, appendAndRead := denyPolicies(false), denyPolicies(true)
+	if appendOnly < 2 {
+		t.Fatalf("got %d deny policies for 20 tables, want the test to span at least 2", appendOnly)
+	}
+	if appendAndRead != appendOnly {
+		t.Errorf("got %d deny policies for append and read, want %d, as for append alone", appendAndRead, appendOnly)
+	}
+}
