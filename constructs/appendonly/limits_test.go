@@ -3,12 +3,14 @@ package appendonly_test
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -249,5 +251,27 @@ func TestAppendAndReadOnOneTableShareTheDenies(t *testing.T) {
 	}
 	if appendAndRead != appendOnly {
 		t.Errorf("got %d deny policies for append and read, want %d, as for append alone", appendAndRead, appendOnly)
+	}
+}
+
+// A Lambda function is the usual grantee: its role gets the deny policy.
+func TestGrantToALambdaFunction(t *testing.T) {
+	tmpl := synthWith(t, func(stack awscdk.Stack) {
+		table := mustNewTable(t, stack, minimalProps())
+		fn := awslambda.NewFunction(stack, jsii.String("Writer"), &awslambda.FunctionProps{
+			Runtime: awslambda.Runtime_NODEJS_22_X(),
+			Handler: jsii.String("index.handler"),
+			Code:    awslambda.Code_FromInline(jsii.String("exports.handler = async () => {}")),
+		})
+		table.GrantAppend(fn)
+	})
+	roleID, _ := tmpl.Only(t, "AWS::IAM::Role")
+	_, deny := denyPolicy(t, tmpl)
+	roles, _ := props(deny)["Roles"].([]any)
+	if len(roles) != 1 || roles[0].(map[string]any)["Ref"] != roleID {
+		t.Errorf("got deny policy on %v, want the function's role %s", roles, roleID)
+	}
+	if got := allowedActions(granteePolicy(t, tmpl)); !slices.Equal(got, appendonly.AppendActions) {
+		t.Errorf("got allowed %v, want %v", got, appendonly.AppendActions)
 	}
 }
