@@ -106,11 +106,13 @@ var KeyReadActions = []string{
 }
 
 // KeyDenyActions make a customer managed key, and so the table's data,
-// unusable: disabling the key, scheduling its deletion, removing imported
-// key material, revoking DynamoDB's grant on it, or rewriting its key policy.
+// unusable: disabling the key, scheduling its deletion, removing its
+// imported key material or importing material that expires, revoking
+// DynamoDB's grant on it, or rewriting its key policy.
 var KeyDenyActions = []string{
 	"kms:DeleteImportedKeyMaterial",
 	"kms:DisableKey",
+	"kms:ImportKeyMaterial",
 	"kms:PutKeyPolicy",
 	"kms:RetireGrant",
 	"kms:RevokeGrant",

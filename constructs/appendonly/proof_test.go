@@ -208,12 +208,22 @@ func resourceType(arn string) string {
 // loadClasses reads the reviewed classification of every dynamodb action.
 func loadClasses(t *testing.T) map[string]string {
 	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", "dynamodb-actions.tsv"))
+	return loadClassFile(t, "dynamodb-actions.tsv", "append", "read", "stream", "deny-item", "deny-table-wide", "deny", "not-granted")
+}
+
+// loadClassFile reads a reviewed classification from testdata/name: an
+// action, one of the given classes, and why, tab-separated.
+func loadClassFile(t *testing.T, name string, validClasses ...string) map[string]string {
+	t.Helper()
+	f, err := os.Open(filepath.Join("testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	valid := map[string]bool{"append": true, "read": true, "stream": true, "deny-item": true, "deny-table-wide": true, "deny": true, "not-granted": true}
+	valid := map[string]bool{}
+	for _, c := range validClasses {
+		valid[c] = true
+	}
 	classes := map[string]string{}
 	sc := bufio.NewScanner(f)
 	for n := 1; sc.Scan(); n++ {
@@ -223,10 +233,10 @@ func loadClasses(t *testing.T) map[string]string {
 		}
 		fields := strings.Split(line, "\t")
 		if len(fields) != 3 || !valid[fields[1]] || fields[2] == "" {
-			t.Fatalf("dynamodb-actions.tsv:%d: want action, a class, and why, tab-separated: %q", n, line)
+			t.Fatalf("%s:%d: want action, a class, and why, tab-separated: %q", name, n, line)
 		}
 		if _, dup := classes[fields[0]]; dup {
-			t.Fatalf("dynamodb-actions.tsv:%d: %s is classified twice", n, fields[0])
+			t.Fatalf("%s:%d: %s is classified twice", name, n, fields[0])
 		}
 		classes[fields[0]] = fields[1]
 	}
@@ -459,19 +469,28 @@ func TestExemptPrincipalMayChangeItemsAndNobodyElse(t *testing.T) {
 	decide(t, want, sims)
 }
 
-func TestCustomerManagedKeyCannotBeDisabledOrDeleted(t *testing.T) {
-	configs := buildProofConfig(t, appendonly.EnforceTableWide, func(p *appendonly.Props) {
-		p.TableProps.Encryption = awsdynamodb.TableEncryption_CUSTOMER_MANAGED
-	})
-	cfg := configs[0]
-	keyID, key := cfg.tmpl.Only(t, "AWS::KMS::Key")
-	keyArn, err := cfg.env.Arn(keyID)
+// TestKeyActionMatrix simulates every kms action iam-data knows against the
+// customer managed key of a table, for every principal of the proof, with
+// and without another policy allowing kms:*, and checks each decision
+// against the reviewed testdata/kms-actions.tsv: the actions that make the
+// key unusable come back ExplicitlyDenied.
+func TestKeyActionMatrix(t *testing.T) {
+	sim := simulator(t)
+	actions, err := sim.Actions("kms")
 	if err != nil {
 		t.Fatal(err)
 	}
-	keyPolicy, err := cfg.env.Resolve(props(key)["KeyPolicy"])
-	if err != nil {
-		t.Fatal(err)
+	classes := loadClassFile(t, "kms-actions.tsv", "key-deny", "key-append", "key-read", "not-granted")
+	for _, a := range actions {
+		if _, ok := classes[a.Action]; !ok {
+			t.Errorf("iam-data knows %s, which kms-actions.tsv does not classify", a.Action)
+		}
+	}
+	if len(classes) != len(actions) {
+		t.Errorf("kms-actions.tsv classifies %d actions, iam-data knows %d", len(classes), len(actions))
+	}
+	if t.Failed() {
+		t.FailNow()
 	}
 	allowKMS := iamsim.NamedPolicy{Name: "AllowKMSEverything", Policy: iamsim.Policy{
 		"Version":   "2012-10-17",
@@ -479,37 +498,65 @@ func TestCustomerManagedKeyCannotBeDisabledOrDeleted(t *testing.T) {
 	}}
 	var sims []iamsim.Simulation
 	var want []string
-	for _, p := range cfg.principals {
-		identity, err := cfg.env.IdentityPolicies(p.logicalID)
+	totals := map[string]int{}
+	for _, cfg := range buildProofConfig(t, appendonly.EnforceTableWide, func(p *appendonly.Props) {
+		p.TableProps.Encryption = awsdynamodb.TableEncryption_CUSTOMER_MANAGED
+	}) {
+		keyID, key := cfg.tmpl.Only(t, "AWS::KMS::Key")
+		keyArn, err := cfg.env.Arn(keyID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, extra := range [][]iamsim.NamedPolicy{nil, {allowKMS}} {
-			policies := append(slices.Clone(identity), extra...)
-			for _, action := range appendonly.KeyDenyActions {
-				sims = append(sims, iamsim.Simulation{
-					Request:          iamsim.Request{Principal: p.arn, Action: action, Resource: keyArn},
-					IdentityPolicies: policies,
-					ResourcePolicy:   keyPolicy.(map[string]any),
-				})
-				want = append(want, iamsim.ExplicitlyDenied)
+		keyPolicy, err := cfg.env.Resolve(props(key)["KeyPolicy"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range cfg.principals {
+			identity, err := cfg.env.IdentityPolicies(p.logicalID)
+			if err != nil {
+				t.Fatal(err)
 			}
-			useKey := appendonly.KeyReadActions
-			if p.append {
-				useKey = appendonly.KeyAppendActions
-			}
-			if !p.append && !p.read && !p.stream {
-				continue
-			}
-			for _, action := range useKey {
-				sims = append(sims, iamsim.Simulation{
-					Request:          iamsim.Request{Principal: p.arn, Action: action, Resource: keyArn},
-					IdentityPolicies: policies,
-					ResourcePolicy:   keyPolicy.(map[string]any),
-				})
-				want = append(want, iamsim.Allowed)
+			for _, withStar := range []bool{false, true} {
+				policies := identity
+				if withStar {
+					policies = append(slices.Clone(identity), allowKMS)
+				}
+				for _, a := range actions {
+					resource := keyArn
+					if a.WildcardOnly {
+						resource = "*"
+					} else if !slices.Contains(a.ResourceTypes, "key") {
+						t.Fatalf("%s applies to %v, not to a key: add its resource to the test", a.Action, a.ResourceTypes)
+					}
+					var granted bool
+					switch classes[a.Action] {
+					case "key-append":
+						granted = p.append
+					case "key-read":
+						granted = p.append || p.read || p.stream
+					}
+					decision := iamsim.ImplicitlyDenied
+					switch {
+					case classes[a.Action] == "key-deny":
+						decision = iamsim.ExplicitlyDenied
+					case granted || withStar:
+						decision = iamsim.Allowed
+					}
+					s := iamsim.Simulation{
+						Request:          iamsim.Request{Principal: p.arn, Action: a.Action, Resource: resource},
+						IdentityPolicies: policies,
+					}
+					if resource == keyArn {
+						s.ResourcePolicy = keyPolicy.(map[string]any)
+					}
+					sims = append(sims, s)
+					want = append(want, decision)
+					totals[decision]++
+				}
 			}
 		}
 	}
 	decide(t, want, sims)
+	t.Logf("%d kms actions, %d simulations: %d Allowed, %d ExplicitlyDenied, %d ImplicitlyDenied",
+		len(actions), len(sims), totals[iamsim.Allowed], totals[iamsim.ExplicitlyDenied], totals[iamsim.ImplicitlyDenied])
 }
