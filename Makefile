@@ -25,12 +25,13 @@ deps: ## install the pinned npm tools (package-lock.json) and the Go modules (go
 synth: deps ## synthesize the app into cdk.out/ with the CDK CLI
 	$(CDK) synth $(CDK_FLAGS)
 
-test: deps lint unit cfn-lint-app ## run every check: gofmt, go vet, staticcheck, go test, cfn-lint
+test: deps lint unit cfn-lint-app ## run every check: gofmt, go mod tidy, go vet, staticcheck, go test, cfn-lint
 	@echo "all checks passed"
 
-lint: ## gofmt, go vet and staticcheck
+lint: ## gofmt, go mod tidy -diff, go vet and staticcheck
 	@unformatted="$$(gofmt -l $(GO_FILES))"; \
 	if [ -n "$$unformatted" ]; then echo "gofmt: these files need formatting:"; echo "$$unformatted"; exit 1; fi
+	go mod tidy -diff
 	go vet ./...
 	go tool staticcheck ./...
 
