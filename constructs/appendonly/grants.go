@@ -62,8 +62,8 @@ type book struct {
 	kind         string // role, user or group
 	inlineLimit  int
 	inlineUsed   int
-	inlineSids   map[string]bool
-	minimized    bool
+	cdkEstimate  int // CDK's own estimate of the inline policy's size
+	arnEstimate  int // what CDK counts for an ARN it cannot resolve
 	denyPolicies []*denyPolicy
 	// otherPolicies counts the managed policies already attached that the
 	// construct knows of: its own, on a principal NewTable created.
@@ -102,7 +102,7 @@ func bookFor(principal awsiam.IPrincipal) *book {
 	if b, ok := books[principal]; ok {
 		return b
 	}
-	b := &book{principal: principal, granted: map[string]bool{}, denied: map[string]bool{}, inlineSids: map[string]bool{}, otherPolicies: attached[principal]}
+	b := &book{principal: principal, granted: map[string]bool{}, denied: map[string]bool{}, otherPolicies: attached[principal]}
 	// The deny policies live beside the principal, in its stack, so that they
 	// only ever refer to the tables: a reference back would make a cycle.
 	switch c := principal.(type) {
@@ -123,9 +123,37 @@ func bookFor(principal awsiam.IPrincipal) *book {
 	default:
 		return nil
 	}
-	b.minimized = *awscdk.FeatureFlags_Of(b.scope).IsEnabled(jsii.String("@aws-cdk/aws-iam:minimizePolicies"))
+	b.arnEstimate = defaultCDKArnEstimate
+	if v, ok := b.scope.Node().TryGetContext(jsii.String(cdkArnEstimateContext)).(float64); ok {
+		b.arnEstimate = int(v)
+	}
 	books[principal] = b
 	return b
+}
+
+// CDK estimates the size of a policy before it splits one (aws-iam's
+// PolicyStatement._estimateSize): an unresolved ARN counts as 150 characters
+// unless the context key @aws-cdk/aws-iam.arnSizeEstimate says otherwise.
+const (
+	cdkArnEstimateContext = "@aws-cdk/aws-iam.arnSizeEstimate"
+	defaultCDKArnEstimate = 150
+)
+
+// cdkStatementEstimate is CDK's estimate of a statement without resources.
+func cdkStatementEstimate(s statement) int {
+	n := len(`"Effect": "` + s.effect + `",`)
+	n += len("Action") + 5
+	for _, a := range s.actions {
+		n += len(a) + 3
+	}
+	return n + len("Resource") + 5
+}
+
+func (b *book) cdkArnEstimate(r string) int {
+	if isToken(r) {
+		return b.arnEstimate
+	}
+	return len(r)
 }
 
 // statementChars is the size of a statement without its resources, plus the
@@ -177,6 +205,8 @@ func (t *Table) readBounds() {
 	}
 	name := maxTableNameLength
 	switch tn := *t.table.TableName(); {
+	case t.literalName != "":
+		name = len(t.literalName)
 	case !isToken(tn):
 		name = len(tn)
 	case t.cfnTable != nil:
@@ -219,16 +249,18 @@ func (t *Table) grant(grantee awsiam.IGrantable, a access) awsiam.Grant {
 		return t.grantInline(grantee, nil, a) // CDK drops the repeated statements
 	}
 
-	// With CDK's policy minimization on (the recommended
-	// @aws-cdk/aws-iam:minimizePolicies flag) the allows of every table merge
-	// into one statement per action list; without it each table adds
-	// statements of its own.
-	inline := 0
+	// Each table's allows are counted as statements of their own: that is
+	// what the inline policy holds without CDK's policy minimization, and an
+	// upper bound of what it holds with it, which merges statements only up
+	// to 2,000 characters by CDK's estimate, repeating each statement's
+	// overhead.
+	inline, estimate := 0, 0
 	for _, s := range allows {
-		if !b.minimized || !b.inlineSids[s.sid] {
-			inline += statementChars(s)
+		inline += statementChars(s) + t.resourceChars(s.resources)
+		estimate += cdkStatementEstimate(s)
+		for _, r := range s.resources {
+			estimate += b.cdkArnEstimate(r) + 3
 		}
-		inline += t.resourceChars(s.resources)
 	}
 	if b.inlineUsed == 0 {
 		inline += emptyPolicyChars
@@ -236,6 +268,14 @@ func (t *Table) grant(grantee awsiam.IGrantable, a access) awsiam.Grant {
 	if b.inlineUsed+inline > b.inlineLimit {
 		t.failGrant(b, fmt.Sprintf("its inline policy would reach %d characters, over the limit of %d for a %s",
 			b.inlineUsed+inline, b.inlineLimit, b.kind))
+		return awsiam.Grant_Drop(grantee, jsii.String("append-only access to "+t.refs.table))
+	}
+	// CDK moves a role's inline statements into extra managed policies once
+	// its own estimate passes 10,000; those count against the quota of 10,
+	// which the construct could then no longer keep, so it stops before.
+	if b.kind == "role" && b.cdkEstimate+estimate > MaxRoleInlineChars {
+		t.failGrant(b, fmt.Sprintf("CDK would split its inline policy (estimated at %d characters, over %d) into managed policies that count against IAM's quota of %d for a role",
+			b.cdkEstimate+estimate, MaxRoleInlineChars, MaxManagedPoliciesPerPrincipal))
 		return awsiam.Grant_Drop(grantee, jsii.String("append-only access to "+t.refs.table))
 	}
 
@@ -248,9 +288,7 @@ func (t *Table) grant(grantee awsiam.IGrantable, a access) awsiam.Grant {
 	}
 
 	b.inlineUsed += inline
-	for _, s := range allows {
-		b.inlineSids[s.sid] = true
-	}
+	b.cdkEstimate += estimate
 	b.granted[key] = true
 	return t.grantInline(grantee, nil, a)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/appendonly/appendonly/internal/cdktest"
@@ -73,4 +74,40 @@ func TestSizeEstimateMatchesSynthesizedPolicy(t *testing.T) {
 			t.Errorf("%d exemptions: synthesized policy is %d bytes, validation computed %d", n, got, want)
 		}
 	}
+}
+
+// A principal that already holds 9 managed policies has room for one deny
+// policy: the grant that would need a second is refused, naming the quota.
+func TestManagedPolicyQuotaAtTheEdge(t *testing.T) {
+	stack := awscdk.NewStack(cdktest.NewApp(t), jsii.String("Quota"), nil)
+	role := awsiam.NewRole(stack, jsii.String("Grantee"), &awsiam.RoleProps{AssumedBy: awsiam.NewAccountRootPrincipal()})
+	countAttached(role, MaxManagedPoliciesPerPrincipal-1)
+	var errs []string
+	fits := 0
+	for ; fits < 100 && len(errs) == 0; fits++ {
+		table, err := NewTable(stack, fmt.Sprintf("Ledger%d", fits), &Props{TableProps: &awsdynamodb.TableProps{
+			TableName:    jsii.String(fmt.Sprintf("append-only-ledger-%05d", fits)),
+			PartitionKey: &awsdynamodb.Attribute{Name: jsii.String("id"), Type: awsdynamodb.AttributeType_STRING},
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		table.GrantAppend(role)
+		for _, m := range *role.Node().Metadata() {
+			if *m.Type == "aws:cdk:error" {
+				errs = append(errs, fmt.Sprint(m.Data))
+			}
+		}
+	}
+	fits-- // the last grant was refused
+	if len(errs) != 1 || !strings.Contains(errs[0], "need more than 10 managed policies") {
+		t.Fatalf("got errors %v, want one naming the quota of 10 managed policies", errs)
+	}
+	if got := len(books[role].denyPolicies); got != 1 {
+		t.Errorf("got %d deny policies, want 1", got)
+	}
+	if fits < 2 {
+		t.Errorf("one deny policy took %d tables, want several", fits)
+	}
+	t.Logf("with 9 managed policies already attached, a role takes %d tables; table %d is refused", fits, fits+1)
 }

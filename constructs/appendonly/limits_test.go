@@ -33,9 +33,17 @@ func errorsOn(c constructs.IConstruct) []string {
 // ledgerTable creates an append-only table with a literal 24-character name.
 func ledgerTable(t *testing.T, stack awscdk.Stack, i int) *appendonly.Table {
 	t.Helper()
+	return namedTable(t, stack, i, 24)
+}
+
+// namedTable creates an append-only table with a literal name of n characters.
+func namedTable(t *testing.T, stack awscdk.Stack, i, n int) *appendonly.Table {
+	t.Helper()
+	name := fmt.Sprintf("append-only-ledger-%05d", i)
+	name = strings.Repeat("x", n-len(name)) + name
 	table, err := appendonly.NewTable(stack, fmt.Sprintf("Ledger%d", i), &appendonly.Props{
 		TableProps: &awsdynamodb.TableProps{
-			TableName:    jsii.String(fmt.Sprintf("append-only-ledger-%05d", i)),
+			TableName:    jsii.String(name),
 			PartitionKey: key("id"),
 		},
 	})
@@ -66,28 +74,32 @@ func policyChars(t *testing.T, env *iamsim.Env, doc any) int {
 func TestGrantingManyTablesToOnePrincipal(t *testing.T) {
 	for _, c := range []struct {
 		kind      string
+		nameLen   int
 		grantee   func(stack awscdk.Stack) (awsiam.IGrantable, constructs.IConstruct)
 		atLeast   int
 		inlineMax int
 		maxDeny   int
 		limitText string
 	}{
-		{"role", func(stack awscdk.Stack) (awsiam.IGrantable, constructs.IConstruct) {
+		// CDK counts 150 characters for each ARN it cannot resolve and splits
+		// a role's inline policy above 10,000: that binds first for a role.
+		{"role", 24, func(stack awscdk.Stack) (awsiam.IGrantable, constructs.IConstruct) {
 			r := newGrantee(stack)
 			return r, r
-		}, 80, 10240, 10, "over the limit of 10000 for a role"},
-		{"user", func(stack awscdk.Stack) (awsiam.IGrantable, constructs.IConstruct) {
+		}, 40, 10240, 10, "CDK would split its inline policy"},
+		{"user", 24, func(stack awscdk.Stack) (awsiam.IGrantable, constructs.IConstruct) {
 			u := awsiam.NewUser(stack, jsii.String("Grantee"), nil)
 			return u, u
-		}, 15, 2048, 10, "over the limit of 2048 for a user"},
-		// A role NewTable created already holds that table's managed policy,
+		}, 10, 2048, 10, "over the limit of 2048 for a user"},
+		// With 200-character table names the resolved size binds first. A
+		// role NewTable created already holds that table's managed policy,
 		// which counts against the same quota of 10.
-		{"role created by NewTable", func(stack awscdk.Stack) (awsiam.IGrantable, constructs.IConstruct) {
+		{"role created by NewTable", 200, func(stack awscdk.Stack) (awsiam.IGrantable, constructs.IConstruct) {
 			p := minimalProps()
 			p.Role = &appendonly.RoleProps{AssumedBy: awsiam.NewAccountRootPrincipal()}
 			r := mustNewTable(t, stack, p).Role()
 			return r, r
-		}, 80, 10240, 9, "need more than 10 managed policies, IAM's default quota for a role"},
+		}, 25, 10240, 9, "over the limit of 10000 for a role"},
 	} {
 		t.Run(c.kind, func(t *testing.T) {
 			// Find the edge.
@@ -95,7 +107,7 @@ func TestGrantingManyTablesToOnePrincipal(t *testing.T) {
 			grantee, node := c.grantee(stack)
 			fits := 0
 			for ; fits < 400; fits++ {
-				ledgerTable(t, stack, fits).GrantAppend(grantee)
+				namedTable(t, stack, fits, c.nameLen).GrantAppend(grantee)
 				if errs := errorsOn(node); len(errs) > 0 {
 					if !strings.Contains(errs[0], c.limitText) {
 						t.Errorf("table %d: got error %q, want it to name %q", fits+1, errs[0], c.limitText)
@@ -106,7 +118,7 @@ func TestGrantingManyTablesToOnePrincipal(t *testing.T) {
 			if fits < c.atLeast {
 				t.Fatalf("a %s took %d tables, want at least %d", c.kind, fits, c.atLeast)
 			}
-			t.Logf("a %s takes append access to %d tables with 24-character names; table %d is refused at synth", c.kind, fits, fits+1)
+			t.Logf("a %s takes append access to %d tables with %d-character names; table %d is refused at synth", c.kind, fits, c.nameLen, fits+1)
 			func() {
 				defer func() {
 					if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "Validation failed") {
@@ -120,7 +132,7 @@ func TestGrantingManyTablesToOnePrincipal(t *testing.T) {
 			stack = newStack(t)
 			grantee, node = c.grantee(stack)
 			for i := 0; i < fits; i++ {
-				ledgerTable(t, stack, i).GrantAppend(grantee)
+				namedTable(t, stack, i, c.nameLen).GrantAppend(grantee)
 			}
 			if errs := errorsOn(node); len(errs) > 0 {
 				t.Fatalf("%d tables: got errors %v, want none", fits, errs)
@@ -143,6 +155,11 @@ func TestGrantingManyTablesToOnePrincipal(t *testing.T) {
 			}
 			if denies == 0 || denies > c.maxDeny {
 				t.Errorf("got %d deny policies, want 1 to %d", denies, c.maxDeny)
+			}
+			for id := range tmpl.Resources("AWS::IAM::ManagedPolicy") {
+				if strings.Contains(id, "OverflowPolicy") {
+					t.Errorf("CDK split the inline policy into %s, which counts against the quota too", id)
+				}
 			}
 		})
 	}
@@ -225,13 +242,13 @@ func TestManagedPolicyAtItsLargest(t *testing.T) {
 }
 
 // A table's denies are written once per principal, whatever it is granted:
-// append and read on 20 tables take as many deny policies as append alone.
+// append and read on 8 tables take as many deny policies as append alone.
 func TestAppendAndReadOnOneTableShareTheDenies(t *testing.T) {
 	denyPolicies := func(read bool) int {
 		stack := newStack(t)
 		g := newGrantee(stack)
-		for i := 0; i < 20; i++ {
-			table := ledgerTable(t, stack, i)
+		for i := 0; i < 8; i++ {
+			table := namedTable(t, stack, i, 120)
 			table.GrantAppend(g)
 			if read {
 				table.GrantRead(g)
@@ -247,7 +264,7 @@ func TestAppendAndReadOnOneTableShareTheDenies(t *testing.T) {
 	}
 	appendOnly, appendAndRead := denyPolicies(false), denyPolicies(true)
 	if appendOnly < 2 {
-		t.Fatalf("got %d deny policies for 20 tables, want the test to span at least 2", appendOnly)
+		t.Fatalf("got %d deny policies for 8 tables, want the test to span at least 2", appendOnly)
 	}
 	if appendAndRead != appendOnly {
 		t.Errorf("got %d deny policies for append and read, want %d, as for append alone", appendAndRead, appendOnly)
@@ -273,5 +290,45 @@ func TestGrantToALambdaFunction(t *testing.T) {
 	}
 	if got := allowedActions(granteePolicy(t, tmpl)); !slices.Equal(got, appendonly.AppendActions) {
 		t.Errorf("got allowed %v, want %v", got, appendonly.AppendActions)
+	}
+}
+
+// Without the recommended minimizePolicies flag every table's allows stay
+// statements of their own, which is how the construct counts them in any
+// case: at the edge the inline policy still fits and CDK does not split it.
+func TestGrantingWithoutPolicyMinimization(t *testing.T) {
+	stack := awscdk.NewStack(awscdk.NewApp(&awscdk.AppProps{
+		Context: &map[string]any{"@aws-cdk/aws-iam:minimizePolicies": false},
+	}), jsii.String("Test"), nil)
+	role := newGrantee(stack)
+	fits := 0
+	for ; fits < 200; fits++ {
+		ledgerTable(t, stack, fits).GrantAppend(role)
+		if len(errorsOn(role)) > 0 {
+			break
+		}
+	}
+	if fits < 40 {
+		t.Errorf("a role took %d tables without minimization, want at least 40", fits)
+	}
+	t.Logf("without policy minimization a role takes %d tables", fits)
+
+	// At the edge the synthesized inline policy fits, and CDK did not split it.
+	stack = awscdk.NewStack(awscdk.NewApp(&awscdk.AppProps{
+		Context: &map[string]any{"@aws-cdk/aws-iam:minimizePolicies": false},
+	}), jsii.String("Test"), nil)
+	role = newGrantee(stack)
+	for i := 0; i < fits; i++ {
+		ledgerTable(t, stack, i).GrantAppend(role)
+	}
+	tmpl := cdktest.Synth(t, stack)
+	_, inline := tmpl.Only(t, "AWS::IAM::Policy")
+	if n := policyChars(t, iamsim.NewEnv(tmpl), props(inline)["PolicyDocument"]); n > 10240 {
+		t.Errorf("inline policy: got %d characters, want at most 10240", n)
+	}
+	for id := range tmpl.Resources("AWS::IAM::ManagedPolicy") {
+		if strings.Contains(id, "OverflowPolicy") {
+			t.Errorf("CDK split the inline policy into %s", id)
+		}
 	}
 }

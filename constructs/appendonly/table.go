@@ -58,6 +58,7 @@ type Table struct {
 	refs        refs
 	bounds      bounds
 	cfnTable    awscdk.CfnElement // nil for ExistingTable
+	literalName string            // TableProps.TableName when it is not a token
 }
 
 // bounds are the longest the refs can be once deployed, worked out on the
@@ -171,6 +172,9 @@ func (t *Table) createTable(props *Props) {
 	cfn := table.Node().DefaultChild().(awscdk.CfnResource)
 	suppressNagOn(cfn, tableNagSuppressions...)
 	t.cfnTable = cfn
+	if name := deref(tp.TableName); !isToken(name) {
+		t.literalName = name
+	}
 	t.table = table
 	if tp.Encryption == awsdynamodb.TableEncryption_CUSTOMER_MANAGED {
 		t.key = tp.EncryptionKey
