@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
@@ -331,4 +332,49 @@ func TestGrantingWithoutPolicyMinimization(t *testing.T) {
 			t.Errorf("CDK split the inline policy into %s", id)
 		}
 	}
+}
+
+// CloudFormation takes templates of up to 1 MB. CDK measures the template it
+// writes and warns at synth, naming the limit (`cdk synth --strict`, which
+// make synth runs, turns that into an error). Tables with long exemption
+// lists reach it first: check both sides of the edge.
+func TestTemplateSizeLimitAtTheEdge(t *testing.T) {
+	exempt := make([]string, 250)
+	for i := range exempt {
+		exempt[i] = fmt.Sprintf("arn:aws:iam::111122223333:role/BreakGlassRoleNumber%05d", i)
+	}
+	sizeWarnings := func(n int) []string {
+		stack := newStack(t)
+		for i := 0; i < n; i++ {
+			p := minimalProps()
+			p.ExemptPrincipalArns = exempt
+			if _, err := appendonly.NewTable(stack, fmt.Sprintf("Ledger%d", i), p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var out []string
+		for _, m := range *assertions.Annotations_FromStack(stack).FindWarning(jsii.String("*"),
+			assertions.Match_StringLikeRegexp(jsii.String("Template size"))) {
+			//lint:ignore SA1019 assertions.Annotations returns this type; the Go bindings offer no other
+			out = append(out, fmt.Sprint(m.Entry.Data))
+		}
+		return out
+	}
+	exceeds := func(ws []string) bool {
+		return len(ws) == 1 && strings.Contains(ws[0], "Template size exceeds limit") && strings.Contains(ws[0], "/1000000")
+	}
+	n := 40
+	under := sizeWarnings(n)
+	for ; n < 60 && !exceeds(under); n++ {
+		next := sizeWarnings(n + 1)
+		if exceeds(next) {
+			if len(under) != 1 || !strings.Contains(under[0], "is approaching limit") {
+				t.Errorf("%d tables: got %v, want only the warning that the template approaches the limit", n, under)
+			}
+			t.Logf("%d tables with 250 exemptions each: %s; %d: %s", n, under[0], n+1, next[0])
+			return
+		}
+		under = next
+	}
+	t.Fatalf("no edge between 40 and 60 tables: got %v", under)
 }
