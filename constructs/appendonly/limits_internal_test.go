@@ -32,7 +32,9 @@ func propsWithExemptions(n int) *Props {
 }
 
 func TestDefaultResourcePolicyIsWellUnderTheLimit(t *testing.T) {
-	if got := tableWideDenySize(propsWithExemptions(0)); got > MaxResourcePolicyBytes/10 {
+	got := tableWideDenySize(propsWithExemptions(0))
+	t.Logf("the default resource policy: %d bytes of %d", got, MaxResourcePolicyBytes)
+	if got > MaxResourcePolicyBytes/10 {
 		t.Errorf("got a %d-byte resource policy, want at most a tenth of DynamoDB's %d", got, MaxResourcePolicyBytes)
 	}
 }
@@ -46,6 +48,7 @@ func TestResourcePolicyLimitAtTheEdge(t *testing.T) {
 	if n == 0 {
 		t.Fatal("not even one exemption fits")
 	}
+	t.Logf("%d exemptions: %d bytes, accepted; %d: %d bytes, refused", n, tableWideDenySize(propsWithExemptions(n)), n+1, tableWideDenySize(propsWithExemptions(n+1)))
 	if err := validate(propsWithExemptions(n)); err != nil {
 		t.Errorf("%d exemptions (%d bytes): got error %v, want none", n, tableWideDenySize(propsWithExemptions(n)), err)
 	}
