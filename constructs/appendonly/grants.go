@@ -18,7 +18,7 @@ const (
 	// MaxManagedPolicyChars is IAM's limit on one customer managed policy.
 	MaxManagedPolicyChars = 6144
 	// MaxManagedPoliciesPerPrincipal is IAM's default quota of managed
-	// policies attached to one role or user.
+	// policies attached to one role, user or group.
 	MaxManagedPoliciesPerPrincipal = 10
 	// MaxRoleInlineChars, MaxUserInlineChars and MaxGroupInlineChars are
 	// IAM's limits on the inline policies of one role, user or group. The
