@@ -96,11 +96,7 @@ func TestManagedPolicyQuotaAtTheEdge(t *testing.T) {
 			t.Fatal(err)
 		}
 		table.GrantAppend(role)
-		for _, m := range *role.Node().Metadata() {
-			if *m.Type == "aws:cdk:error" {
-				errs = append(errs, fmt.Sprint(m.Data))
-			}
-		}
+		errs = cdktest.Errors(role)
 	}
 	fits-- // the last grant was refused
 	if len(errs) != 1 || !strings.Contains(errs[0], "need more than 10 managed policies") {

@@ -20,17 +20,6 @@ import (
 	"github.com/appendonly/appendonly/internal/iamsim"
 )
 
-// errorsOn returns the error annotations on c.
-func errorsOn(c constructs.IConstruct) []string {
-	var out []string
-	for _, m := range *c.Node().Metadata() {
-		if *m.Type == "aws:cdk:error" {
-			out = append(out, fmt.Sprint(m.Data))
-		}
-	}
-	return out
-}
-
 // ledgerTable creates an append-only table with a literal 24-character name.
 func ledgerTable(t *testing.T, stack awscdk.Stack, i int) *appendonly.Table {
 	t.Helper()
@@ -109,7 +98,7 @@ func TestGrantingManyTablesToOnePrincipal(t *testing.T) {
 			fits := 0
 			for ; fits < 400; fits++ {
 				namedTable(t, stack, fits, c.nameLen).GrantAppend(grantee)
-				if errs := errorsOn(node); len(errs) > 0 {
+				if errs := cdktest.Errors(node); len(errs) > 0 {
 					if !strings.Contains(errs[0], c.limitText) {
 						t.Errorf("table %d: got error %q, want it to name %q", fits+1, errs[0], c.limitText)
 					}
@@ -135,7 +124,7 @@ func TestGrantingManyTablesToOnePrincipal(t *testing.T) {
 			for i := 0; i < fits; i++ {
 				namedTable(t, stack, i, c.nameLen).GrantAppend(grantee)
 			}
-			if errs := errorsOn(node); len(errs) > 0 {
+			if errs := cdktest.Errors(node); len(errs) > 0 {
 				t.Fatalf("%d tables: got errors %v, want none", fits, errs)
 			}
 			tmpl := cdktest.Synth(t, stack)
@@ -305,7 +294,7 @@ func TestGrantingWithoutPolicyMinimization(t *testing.T) {
 	fits := 0
 	for ; fits < 200; fits++ {
 		ledgerTable(t, stack, fits).GrantAppend(role)
-		if len(errorsOn(role)) > 0 {
+		if len(cdktest.Errors(role)) > 0 {
 			break
 		}
 	}

@@ -40,14 +40,7 @@ var (
 
 func simulator(t *testing.T) *iamsim.Runner {
 	t.Helper()
-	runnerOnce.Do(func() {
-		root, err := cdktest.RepoRoot()
-		if err != nil {
-			runnerErr = err
-			return
-		}
-		runner, runnerErr = iamsim.NewRunner(root)
-	})
+	runnerOnce.Do(func() { runner, runnerErr = iamsim.NewRunner() })
 	if runnerErr != nil {
 		t.Fatal(runnerErr)
 	}
@@ -55,10 +48,7 @@ func simulator(t *testing.T) *iamsim.Runner {
 }
 
 // allowEverything is the administrator's identity policy in these tests.
-var allowEverything = iamsim.NamedPolicy{Name: "AllowDynamoDBEverything", Policy: iamsim.Policy{
-	"Version":   "2012-10-17",
-	"Statement": []any{map[string]any{"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"}},
-}}
+var allowEverything = iamsim.AllowAll("dynamodb")
 
 // A principal as the matrix sees it.
 type principal struct {
@@ -492,10 +482,7 @@ func TestKeyActionMatrix(t *testing.T) {
 	if t.Failed() {
 		t.FailNow()
 	}
-	allowKMS := iamsim.NamedPolicy{Name: "AllowKMSEverything", Policy: iamsim.Policy{
-		"Version":   "2012-10-17",
-		"Statement": []any{map[string]any{"Effect": "Allow", "Action": "kms:*", "Resource": "*"}},
-	}}
+	allowKMS := iamsim.AllowAll("kms")
 	var sims []iamsim.Simulation
 	var want []string
 	totals := map[string]int{}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/google/go-cmp/cmp"
 )
@@ -102,6 +103,17 @@ func NewAppWithContext(t testing.TB, overrides map[string]any) awscdk.App {
 		StackTraces:                     jsii.Bool(false),
 		TreeMetadata:                    jsii.Bool(false),
 	})
+}
+
+// Errors returns the error annotations on c, which fail synthesis.
+func Errors(c constructs.IConstruct) []string {
+	var out []string
+	for _, m := range *c.Node().Metadata() {
+		if *m.Type == "aws:cdk:error" {
+			out = append(out, fmt.Sprint(m.Data))
+		}
+	}
+	return out
 }
 
 // Template is a synthesized CloudFormation template, decoded from JSON.

@@ -16,6 +16,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+
+	"github.com/appendonly/appendonly/internal/cdktest"
 )
 
 // Decisions iam-simulate returns.
@@ -62,9 +64,13 @@ type Runner struct {
 	root string // the repository root, which holds node_modules
 }
 
-// NewRunner returns a Runner for the repository at root. It fails, saying
-// what is missing, when Node.js or the npm packages are not installed.
-func NewRunner(root string) (*Runner, error) {
+// NewRunner returns a Runner for this repository. It fails, saying what is
+// missing, when Node.js or the npm packages are not installed.
+func NewRunner() (*Runner, error) {
+	root, err := cdktest.RepoRoot()
+	if err != nil {
+		return nil, err
+	}
 	if _, err := exec.LookPath("node"); err != nil {
 		return nil, errors.New("iamsim: node not found on PATH: install Node.js 20 or later")
 	}
@@ -73,6 +79,15 @@ func NewRunner(root string) (*Runner, error) {
 		return nil, fmt.Errorf("iamsim: %s not found: run `make deps` (npm ci) first", pkg)
 	}
 	return &Runner{root: root}, nil
+}
+
+// AllowAll is an identity policy that allows every action of service on
+// every resource: an administrator's, or what another policy might add.
+func AllowAll(service string) NamedPolicy {
+	return NamedPolicy{Name: "Allow" + service + "Everything", Policy: Policy{
+		"Version":   "2012-10-17",
+		"Statement": []any{map[string]any{"Effect": "Allow", "Action": service + ":*", "Resource": "*"}},
+	}}
 }
 
 type wireSimulation struct {
