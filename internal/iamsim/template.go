@@ -206,6 +206,37 @@ func (e *Env) intrinsic(fn string, arg any) (any, error) {
 			strs[i] = s
 		}
 		return strings.Join(strs, sep), nil
+	case "Fn::Sub":
+		tmpl, ok := arg.(string)
+		if !ok {
+			return nil, fmt.Errorf("iamsim: Fn::Sub %v: only the one-string form is supported", arg)
+		}
+		var b strings.Builder
+		for {
+			i := strings.Index(tmpl, "${")
+			if i < 0 {
+				b.WriteString(tmpl)
+				return b.String(), nil
+			}
+			j := strings.Index(tmpl[i:], "}")
+			if j < 0 {
+				return nil, fmt.Errorf("iamsim: Fn::Sub %q: unclosed ${", arg)
+			}
+			b.WriteString(tmpl[:i])
+			name := tmpl[i+2 : i+j]
+			var v any
+			var err error
+			if id, attr, ok := strings.Cut(name, "."); ok {
+				v, err = e.intrinsic("Fn::GetAtt", []any{id, attr})
+			} else {
+				v, err = e.intrinsic("Ref", name)
+			}
+			if err != nil {
+				return nil, err
+			}
+			b.WriteString(fmt.Sprint(v))
+			tmpl = tmpl[i+j+1:]
+		}
 	}
 	return nil, fmt.Errorf("iamsim: intrinsic %s is not supported", fn)
 }

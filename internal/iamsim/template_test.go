@@ -48,6 +48,9 @@ func TestResolve(t *testing.T) {
 		{`{"Fn::Join": ["/", ["a", {"Ref": "AWS::AccountId"}, "b"]]}`, `"a/111122223333/b"`},
 		{`{"Fn::GetAtt": ["Usr", "Arn"]}`, `"arn:aws:iam::111122223333:user/AppendUser"`},
 		{`["x", {"Ref": "AWS::Region"}]`, `["x","us-east-1"]`},
+		{`{"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/cdk-${AWS::Region}"}`, `"arn:aws:iam::111122223333:role/cdk-us-east-1"`},
+		{`{"Fn::Sub": "${Tbl.Arn}/index/*"}`, `"arn:aws:dynamodb:us-east-1:111122223333:table/Music/index/*"`},
+		{`{"Fn::Sub": "no placeholders"}`, `"no placeholders"`},
 	} {
 		var in any
 		if err := json.Unmarshal([]byte(c.in), &in); err != nil {
@@ -68,7 +71,9 @@ func TestResolve(t *testing.T) {
 func TestResolveRefusesWhatItDoesNotKnow(t *testing.T) {
 	env := testEnv(t)
 	for _, in := range []string{
-		`{"Fn::Sub": "arn:${AWS::Partition}:x"}`,
+		`{"Fn::Sub": ["${X}", {"X": "y"}]}`,
+		`{"Fn::Sub": "${Missing.Arn}"}`,
+		`{"Fn::Select": [0, ["a"]]}`,
 		`{"Ref": "Missing"}`,
 		`{"Fn::GetAtt": ["Tbl", "TableId"]}`,
 		`{"Fn::GetAtt": ["Grp", "Nope", "x"]}`,
