@@ -171,7 +171,7 @@ func TestManagedPolicyDeniesUpdateAndDeleteOnTheTable(t *testing.T) {
 		}
 		denied = append(denied, actions(s)...)
 	}
-	for _, action := range appendonly.DenyActions {
+	for _, action := range appendonly.DenyActions() {
 		if !slices.Contains(denied, action) {
 			t.Errorf("the managed policy does not deny %s", action)
 		}

@@ -82,6 +82,19 @@ var configurations = []struct {
 			suppressGrantee(r)
 		}
 	}},
+	{"ProvisionedAutoScaling", func(t *testing.T, stack awscdk.Stack) {
+		p := minimalProps()
+		p.TableProps.BillingMode = awsdynamodb.BillingMode_PROVISIONED
+		p.TableProps.ReadCapacity = jsii.Number(5)
+		p.TableProps.WriteCapacity = jsii.Number(5)
+		enableAutoScaling(mustNewTable(t, stack, p))
+	}},
+	{"UnsafeRemoval", func(t *testing.T, stack awscdk.Stack) {
+		p := minimalProps()
+		p.UnsafeAllowTableRemoval = true
+		p.TableProps.RemovalPolicy = awscdk.RemovalPolicy_DESTROY
+		mustNewTable(t, stack, p)
+	}},
 	{"ExistingTable", func(t *testing.T, stack awscdk.Stack) {
 		existing := awsdynamodb.Table_FromTableName(stack, jsii.String("Existing"), jsii.String("Orders"))
 		mustNewTable(t, stack, &appendonly.Props{ExistingTable: existing, Enforcement: appendonly.EnforceIdentityOnlyOthersCanModify, User: &appendonly.UserProps{}})

@@ -59,6 +59,7 @@ type principal struct {
 	read      bool
 	stream    bool
 	withStar  bool // also carries allowEverything
+	deployer  bool // the stack's deployer: CDK's default CloudFormation execution role
 }
 
 func (p principal) ours() bool { return p.logicalID != "" }
@@ -73,6 +74,11 @@ type proofConfig struct {
 }
 
 func roleArn(name string) string { return "arn:aws:iam::" + iamsim.Account + ":role/" + name }
+
+// deployerArn is CDK's default CloudFormation execution role in the test
+// environment: the principal that deploys the stack.
+var deployerArn = roleArn("cdk-hnb659fds-cfn-exec-role-" + iamsim.Account + "-" + iamsim.Region)
+
 func userArn(name string) string { return "arn:aws:iam::" + iamsim.Account + ":user/" + name }
 
 // buildProofConfig synthesizes a table named Ledger in the given mode with a
@@ -198,7 +204,7 @@ func resourceType(arn string) string {
 // loadClasses reads the reviewed classification of every dynamodb action.
 func loadClasses(t *testing.T) map[string]string {
 	t.Helper()
-	return loadClassFile(t, "dynamodb-actions.tsv", "append", "read", "stream", "deny-item", "deny-table-wide", "deny", "not-granted")
+	return loadClassFile(t, "dynamodb-actions.tsv", "append", "read", "stream", "deny-item", "deny-table-wide", "deny-control", "deny", "not-granted")
 }
 
 // loadClassFile reads a reviewed classification from testdata/name: an
@@ -239,15 +245,18 @@ func loadClassFile(t *testing.T, name string, validClasses ...string) map[string
 // expected is the decision the classification table promises.
 func expected(class string, p principal, enforcement appendonly.Enforcement, resType string) string {
 	tableWideApplies := enforcement == appendonly.EnforceTableWide && (resType == "table" || resType == "index")
-	if !p.ours() { // the administrator: dynamodb:* and nothing of ours
-		if tableWideApplies && (class == "deny-item" || class == "deny-table-wide") {
+	if !p.ours() { // the administrator and the deployer: dynamodb:* and nothing of ours
+		switch {
+		case tableWideApplies && (class == "deny-item" || class == "deny-table-wide"):
+			return iamsim.ExplicitlyDenied
+		case tableWideApplies && class == "deny-control" && !p.deployer:
 			return iamsim.ExplicitlyDenied
 		}
 		return iamsim.Allowed
 	}
 	granted := false
 	switch class {
-	case "deny-item", "deny-table-wide", "deny":
+	case "deny-item", "deny-table-wide", "deny-control", "deny":
 		return iamsim.ExplicitlyDenied
 	case "append":
 		granted = p.append
@@ -314,7 +323,9 @@ func TestActionMatrix(t *testing.T) {
 					principals = append(principals, p, star)
 				}
 				if ci == len(configs)-1 {
-					principals = append(principals, principal{column: "admin", arn: roleArn("Administrator")})
+					principals = append(principals,
+						principal{column: "admin", arn: roleArn("Administrator")},
+						principal{column: "deployer", arn: deployerArn, deployer: true})
 				}
 				for _, p := range principals {
 					columns = append(columns, p.column)
@@ -439,21 +450,38 @@ func TestExemptPrincipalMayChangeItemsAndNobodyElse(t *testing.T) {
 	}
 	var sims []iamsim.Simulation
 	var want []string
-	for _, action := range appendonly.TableWideDenyActions {
-		for _, c := range []struct {
-			arn  string
-			want string
-		}{
-			{breakGlass, iamsim.Allowed},
-			{roleArn("Administrator"), iamsim.ExplicitlyDenied},
-			{roleArn("BreakGlassImpostor"), iamsim.ExplicitlyDenied},
-		} {
-			sims = append(sims, iamsim.Simulation{
-				Request:          iamsim.Request{Principal: c.arn, Action: action, Resource: iamsim.TableArn(proofTable)},
-				IdentityPolicies: []iamsim.NamedPolicy{allowEverything},
-				ResourcePolicy:   rp,
-			})
-			want = append(want, c.want)
+	type who struct {
+		arn  string
+		want string
+	}
+	items := []who{
+		{breakGlass, iamsim.Allowed},
+		{roleArn("Administrator"), iamsim.ExplicitlyDenied},
+		{roleArn("BreakGlassImpostor"), iamsim.ExplicitlyDenied},
+		{deployerArn, iamsim.ExplicitlyDenied},
+	}
+	control := []who{
+		{breakGlass, iamsim.Allowed},
+		{roleArn("Administrator"), iamsim.ExplicitlyDenied},
+		{roleArn("BreakGlassImpostor"), iamsim.ExplicitlyDenied},
+		{deployerArn, iamsim.Allowed},
+	}
+	for _, c := range []struct {
+		actions []string
+		who     []who
+	}{
+		{append(appendonly.TableWideDenyActions(), "dynamodb:DeleteTable"), items},
+		{appendonly.TableProtectionActions(), control},
+	} {
+		for _, action := range c.actions {
+			for _, c := range c.who {
+				sims = append(sims, iamsim.Simulation{
+					Request:          iamsim.Request{Principal: c.arn, Action: action, Resource: iamsim.TableArn(proofTable)},
+					IdentityPolicies: []iamsim.NamedPolicy{allowEverything},
+					ResourcePolicy:   rp,
+				})
+				want = append(want, c.want)
+			}
 		}
 	}
 	decide(t, want, sims)
@@ -486,9 +514,10 @@ func TestKeyActionMatrix(t *testing.T) {
 	var sims []iamsim.Simulation
 	var want []string
 	totals := map[string]int{}
-	for _, cfg := range buildProofConfig(t, appendonly.EnforceTableWide, func(p *appendonly.Props) {
+	configs := buildProofConfig(t, appendonly.EnforceTableWide, func(p *appendonly.Props) {
 		p.TableProps.Encryption = awsdynamodb.TableEncryption_CUSTOMER_MANAGED
-	}) {
+	})
+	for ci, cfg := range configs {
 		keyID, key := cfg.tmpl.Only(t, "AWS::KMS::Key")
 		keyArn, err := cfg.env.Arn(keyID)
 		if err != nil {
@@ -498,12 +527,26 @@ func TestKeyActionMatrix(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, p := range cfg.principals {
-			identity, err := cfg.env.IdentityPolicies(p.logicalID)
-			if err != nil {
-				t.Fatal(err)
+		principals := cfg.principals
+		if ci == len(configs)-1 {
+			// Neither holds a policy of the construct's: only the key policy
+			// stands between them and the key.
+			principals = append(slices.Clone(principals),
+				principal{column: "admin", arn: roleArn("Administrator")},
+				principal{column: "deployer", arn: deployerArn, deployer: true})
+		}
+		for _, p := range principals {
+			var identity []iamsim.NamedPolicy
+			if p.ours() {
+				var err error
+				if identity, err = cfg.env.IdentityPolicies(p.logicalID); err != nil {
+					t.Fatal(err)
+				}
 			}
 			for _, withStar := range []bool{false, true} {
+				if !p.ours() && !withStar {
+					continue // without kms:* they are not even allowed
+				}
 				policies := identity
 				if withStar {
 					policies = append(slices.Clone(identity), allowKMS)
@@ -524,6 +567,8 @@ func TestKeyActionMatrix(t *testing.T) {
 					}
 					decision := iamsim.ImplicitlyDenied
 					switch {
+					case classes[a.Action] == "key-deny" && p.deployer:
+						decision = iamsim.Allowed // the deployer may change the key's policy and state
 					case classes[a.Action] == "key-deny":
 						decision = iamsim.ExplicitlyDenied
 					case granted || withStar:
@@ -546,4 +591,58 @@ func TestKeyActionMatrix(t *testing.T) {
 	decide(t, want, sims)
 	t.Logf("%d kms actions, %d simulations: %d Allowed, %d ExplicitlyDenied, %d ImplicitlyDenied",
 		len(actions), len(sims), totals[iamsim.Allowed], totals[iamsim.ExplicitlyDenied], totals[iamsim.ImplicitlyDenied])
+}
+
+// TestAutoScalingRoleMayChangeCapacityAndNothingElse checks a PROVISIONED
+// table with auto scaling: Application Auto Scaling's service-linked role,
+// whose AWS managed policy allows dynamodb:DescribeTable and
+// dynamodb:UpdateTable, may still call UpdateTable; the administrator may not,
+// and the role can change no item.
+func TestAutoScalingRoleMayChangeCapacityAndNothingElse(t *testing.T) {
+	app := cdktest.NewApp(t)
+	stack := awscdk.NewStack(app, jsii.String("Provisioned"), nil)
+	p := &appendonly.Props{TableProps: &awsdynamodb.TableProps{
+		TableName:     jsii.String(proofTable),
+		PartitionKey:  key("pk"),
+		BillingMode:   awsdynamodb.BillingMode_PROVISIONED,
+		ReadCapacity:  jsii.Number(5),
+		WriteCapacity: jsii.Number(5),
+	}}
+	table := mustNewTable(t, stack, p)
+	enableAutoScaling(table)
+	tmpl := cdktest.Synth(t, stack)
+	env := iamsim.NewEnv(tmpl)
+	tableID, _ := tmpl.Only(t, "AWS::DynamoDB::Table")
+	rp, err := env.ResourcePolicy(tableID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slr := roleArn("aws-service-role/dynamodb.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_DynamoDBTable")
+	slrPolicy := iamsim.NamedPolicy{Name: "AWSApplicationAutoscalingDynamoDBTablePolicy", Policy: iamsim.Policy{
+		"Version":   "2012-10-17",
+		"Statement": []any{map[string]any{"Effect": "Allow", "Action": []any{"dynamodb:DescribeTable", "dynamodb:UpdateTable"}, "Resource": "*"}},
+	}}
+	var sims []iamsim.Simulation
+	var want []string
+	for _, c := range []struct {
+		who    string
+		policy iamsim.NamedPolicy
+		action string
+		want   string
+	}{
+		{slr, slrPolicy, "dynamodb:UpdateTable", iamsim.Allowed},
+		{slr, slrPolicy, "dynamodb:DescribeTable", iamsim.Allowed},
+		{slr, allowEverything, "dynamodb:PutItem", iamsim.ExplicitlyDenied},
+		{slr, allowEverything, "dynamodb:UpdateTimeToLive", iamsim.ExplicitlyDenied},
+		{roleArn("Administrator"), allowEverything, "dynamodb:UpdateTable", iamsim.ExplicitlyDenied},
+		{deployerArn, allowEverything, "dynamodb:UpdateTable", iamsim.Allowed},
+	} {
+		sims = append(sims, iamsim.Simulation{
+			Request:          iamsim.Request{Principal: c.who, Action: c.action, Resource: iamsim.TableArn(proofTable)},
+			IdentityPolicies: []iamsim.NamedPolicy{c.policy},
+			ResourcePolicy:   rp,
+		})
+		want = append(want, c.want)
+	}
+	decide(t, want, sims)
 }

@@ -9,11 +9,16 @@ import (
 type Enforcement int
 
 const (
-	// EnforceTableWide makes the table append-only for every principal: the
-	// table's resource policy explicitly denies TableWideDenyActions to
-	// Principal "*", except the principals in Props.ExemptPrincipalArns. An
-	// administrator whose identity policy allows dynamodb:* still cannot
-	// update or delete an item. This is the default.
+	// EnforceTableWide makes the table append-only for every principal. The
+	// table's resource policy explicitly denies to Principal "*" the item
+	// mutations, TTL and DeleteTable (TableWideDenyActions), except to the
+	// principals in Props.ExemptPrincipalArns, and the actions that change the
+	// table's protection (TableProtectionActions: its resource policy,
+	// UpdateTable, point-in-time recovery, replicas), except to the deployer
+	// and the exempt principals. A customer managed key the app defines gets
+	// the same treatment in its key policy (KeyDenyActions). An administrator
+	// whose identity policy allows dynamodb:* can neither change an item nor
+	// lift the protection. This is the default.
 	EnforceTableWide Enforcement = iota
 
 	// EnforceIdentityOnlyOthersCanModify restricts only the principals this
@@ -89,10 +94,30 @@ type Props struct {
 	// Default: - no principal is exempt.
 	ExemptPrincipalArns []string
 
-	// UnsafeAllowTableRemoval lets TableProps set a RemovalPolicy other than
-	// RETAIN and DeletionProtection false, and leaves DeleteTable out of the
-	// table-wide deny, so that deleting the stack deletes the table and every
-	// item in it. For throw-away test stacks only.
+	// DeployerPrincipalArns are the IAM roles (or users) that deploy the
+	// stack: the only principals, besides ExemptPrincipalArns, that may change
+	// the table's protection (its resource policy, UpdateTable,
+	// point-in-time recovery, replicas) and the key policy of its customer
+	// managed key, so that the next `cdk deploy` still works. They are never
+	// allowed to change items. The placeholders ${AWS::Partition},
+	// ${AWS::AccountId} and ${AWS::Region} are filled in at deployment. The
+	// same rules as ExemptPrincipalArns apply. Only with EnforceTableWide.
+	//
+	// Default: - the CloudFormation execution role of the stack's default
+	// synthesizer (cdk-<qualifier>-cfn-exec-role-<account>-<region>, with the
+	// qualifier of the @aws-cdk/core:bootstrapQualifier context key).
+	// Required when the stack has a synthesizer passed to it explicitly, such
+	// as CliCredentialsStackSynthesizer, which deploys with the credentials
+	// that run `cdk deploy`.
+	DeployerPrincipalArns []string
+
+	// UnsafeAllowTableRemoval lets TableProps set RemovalPolicy DESTROY (or
+	// RETAIN_ON_UPDATE_OR_DELETE) and DeletionProtection false, and lets the
+	// deployer, and nobody else, call DeleteTable, so that `cdk destroy`
+	// deletes the table and every item in it. With RemovalPolicy DESTROY,
+	// DeletionProtection defaults to false; setting it true as well is an
+	// error, since `cdk destroy` would fail on it. For throw-away test stacks
+	// only.
 	//
 	// Default: false.
 	UnsafeAllowTableRemoval bool

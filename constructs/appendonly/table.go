@@ -38,8 +38,11 @@ const (
 	SidDenyDataLoss        = "DenyTableChangesThatLoseData"
 	SidDenyKeyLoss         = "DenyDisablingOrDeletingTableKey"
 	SidTableWideDeny       = "DenyEveryoneOverwriteUpdateAndDeleteOfItems"
+	SidTableWideProtect    = "DenyEveryoneButDeployerChangingTableProtection"
+	SidKeyProtect          = "DenyEveryoneButDeployerDisablingOrDeletingKey"
 	managedPolicyPurpose   = "Append-only access to one DynamoDB table: PartiQL INSERT and reads allowed; overwrite, update, delete and data-losing table changes denied."
 	existingTableWarningID = "appendonly:existingTableIdentityOnly"
+	importedKeyWarningID   = "appendonly:keyPolicyNotChanged"
 )
 
 // Table is an append-only DynamoDB table: the table, a customer managed
@@ -73,6 +76,21 @@ func NewTable(scope constructs.Construct, id string, props *Props) (*Table, erro
 	if err := validate(props); err != nil {
 		return nil, fmt.Errorf("appendonly.NewTable %q: invalid props:\n%w", id, err)
 	}
+	var prot protection
+	var callerDoc any
+	if props.Enforcement == EnforceTableWide {
+		deployers, err := deployersOf(scope, props)
+		if err == nil {
+			prot = newProtection(props, deployers)
+			if rp := props.TableProps.ResourcePolicy; rp != nil {
+				callerDoc = awscdk.Stack_Of(scope).Resolve(rp)
+			}
+			err = checkResourcePolicySize(props, prot, callerDoc)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("appendonly.NewTable %q: invalid props:\n%w", id, err)
+		}
+	}
 
 	t := &Table{
 		scope:       constructs.NewConstruct(scope, jsii.String(id)),
@@ -87,7 +105,7 @@ func NewTable(scope constructs.Construct, id string, props *Props) (*Table, erro
 				"The construct cannot add a resource policy to this table, so other principals with write access can still "+
 				"update and delete items, and it cannot check deletion protection, point-in-time recovery or TTL on it."), nil)
 	} else {
-		t.createTable(props)
+		t.createTable(props, prot)
 	}
 
 	t.policy = awsiam.NewManagedPolicy(t.scope, jsii.String(policyID), &awsiam.ManagedPolicyProps{
@@ -122,8 +140,9 @@ func NewTable(scope constructs.Construct, id string, props *Props) (*Table, erro
 
 // createTable creates the hardened table: the user's TableProps merged over
 // the construct's defaults, then the settings append-only requires.
-func (t *Table) createTable(props *Props) {
+func (t *Table) createTable(props *Props, prot protection) {
 	tp := *props.TableProps // a shallow copy: the caller's struct is not changed
+	unsafeRemoval := props.UnsafeAllowTableRemoval
 
 	// Defaults the user may override.
 	if tp.BillingMode == "" {
@@ -142,11 +161,22 @@ func (t *Table) createTable(props *Props) {
 		PointInTimeRecoveryEnabled: jsii.Bool(true),
 		RecoveryPeriodInDays:       jsii.Number(pitrDays),
 	}
-	if !props.UnsafeAllowTableRemoval || tp.RemovalPolicy == "" {
+	if !unsafeRemoval || tp.RemovalPolicy == "" {
 		tp.RemovalPolicy = awscdk.RemovalPolicy_RETAIN
 	}
-	if !props.UnsafeAllowTableRemoval || tp.DeletionProtection == nil {
-		tp.DeletionProtection = jsii.Bool(true)
+	// Deletion protection follows the removal policy unless set: a table
+	// that `cdk destroy` is meant to delete must not be protected from it.
+	if !unsafeRemoval || tp.DeletionProtection == nil {
+		tp.DeletionProtection = jsii.Bool(tp.RemovalPolicy != awscdk.RemovalPolicy_DESTROY)
+	}
+
+	arns := map[string]string{} // each ARN as written, converted once
+	arn := func(s string) string {
+		if v, ok := arns[s]; ok {
+			return v
+		}
+		arns[s] = templateArn(s)
+		return arns[s]
 	}
 	if tp.Encryption == awsdynamodb.TableEncryption_CUSTOMER_MANAGED {
 		if tp.EncryptionKey == nil {
@@ -158,13 +188,28 @@ func (t *Table) createTable(props *Props) {
 		} else if tp.EncryptionKey.Node().DefaultChild() != nil {
 			tp.EncryptionKey.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN)
 		}
+		if props.Enforcement == EnforceTableWide {
+			added := tp.EncryptionKey.AddToResourcePolicy(awsiam.PolicyStatement_FromJson(prot.keyStatement(arn).json()), jsii.Bool(true))
+			if added == nil || added.StatementAdded == nil || !*added.StatementAdded {
+				awscdk.Annotations_Of(t.scope).AddWarningV2(jsii.String(importedKeyWarningID), jsii.String(
+					"TableProps.EncryptionKey: the key is not defined in this app, so the construct cannot add its deny to the key policy: "+
+						"only the construct's own principals are denied disabling or deleting it. Add the statement "+SidKeyProtect+
+						" to the key policy yourself (see the README)."), nil)
+			}
+		}
 	}
 	if props.Enforcement == EnforceTableWide {
-		deny := tableWideDeny(props)
+		stmts := prot.resourceStatements(arn)
 		if tp.ResourcePolicy == nil {
-			tp.ResourcePolicy = policyDocument([]statement{deny})
+			tp.ResourcePolicy = policyDocument(stmts)
 		} else {
-			tp.ResourcePolicy.AddStatements(awsiam.PolicyStatement_FromJson(deny.json()))
+			// A copy: the caller's document, which may serve other tables too,
+			// is not changed.
+			doc := awsiam.PolicyDocument_FromJson(tp.ResourcePolicy.ToJSON())
+			for _, s := range stmts {
+				doc.AddStatements(awsiam.PolicyStatement_FromJson(s.json()))
+			}
+			tp.ResourcePolicy = doc
 		}
 	}
 
@@ -226,33 +271,6 @@ func policyDocument(stmts []statement) awsiam.PolicyDocument {
 	return awsiam.PolicyDocument_FromJson(map[string]any{"Version": "2012-10-17", "Statement": list})
 }
 
-// tableWideDeny is the resource-policy statement that makes the table
-// append-only for every principal but the exempt ones. Its Resource is "*",
-// which in a table's resource policy means this table: naming the table's own
-// ARN would make the table depend on itself.
-func tableWideDeny(props *Props) statement {
-	s := statement{
-		sid:       SidTableWideDeny,
-		effect:    "Deny",
-		principal: "*",
-		actions:   tableWideDenyActions(props.UnsafeAllowTableRemoval),
-		resources: []string{"*"},
-	}
-	if len(props.ExemptPrincipalArns) > 0 {
-		s.condition = map[string]any{"ArnNotLike": map[string]any{"aws:PrincipalArn": props.ExemptPrincipalArns}}
-	}
-	return s
-}
-
-// tableWideDenyActions is TableWideDenyActions, plus DeleteTable unless the
-// table may be removed.
-func tableWideDenyActions(unsafeRemoval bool) []string {
-	if unsafeRemoval {
-		return TableWideDenyActions
-	}
-	return concat(TableWideDenyActions, []string{"dynamodb:DeleteTable"})
-}
-
 type access int
 
 const (
@@ -301,19 +319,19 @@ func (t *Table) allowStatements(a access) []statement {
 	}
 	var out []statement
 	if a&accessAppend != 0 {
-		out = append(out, allow(SidAppend, AppendActions, arn))
+		out = append(out, allow(SidAppend, appendActions, arn))
 	}
 	if a&accessRead != 0 {
-		out = append(out, allow(SidRead, ReadActions, arn, arn+"/index/*"))
+		out = append(out, allow(SidRead, readActions, arn, arn+"/index/*"))
 	}
 	if a&accessStream != 0 {
-		out = append(out, allow(SidReadStream, StreamReadActions, t.refs.stream))
+		out = append(out, allow(SidReadStream, streamReadActions, t.refs.stream))
 	}
 	if t.refs.key != "" {
 		if a&accessAppend != 0 {
-			out = append(out, allow(SidUseKeyToAppend, KeyAppendActions, t.refs.key))
+			out = append(out, allow(SidUseKeyToAppend, keyAppendActions, t.refs.key))
 		} else {
-			out = append(out, allow(SidUseKeyToRead, KeyReadActions, t.refs.key))
+			out = append(out, allow(SidUseKeyToRead, keyReadActions, t.refs.key))
 		}
 	}
 	return out
@@ -322,13 +340,13 @@ func (t *Table) allowStatements(a access) []statement {
 func (t *Table) denyStatements() []statement {
 	arn := t.refs.table
 	out := []statement{
-		{sid: SidDenyItemMutations, effect: "Deny", actions: ItemMutationActions,
+		{sid: SidDenyItemMutations, effect: "Deny", actions: itemMutationActions,
 			resources: []string{arn, arn + "/*"}}, // indexes, streams, backups, exports
-		{sid: SidDenyDataLoss, effect: "Deny", actions: DataLossControlActions,
+		{sid: SidDenyDataLoss, effect: "Deny", actions: dataLossControlActions,
 			resources: []string{arn, arn + "/*", t.refs.globalTable}},
 	}
 	if t.refs.key != "" {
-		out = append(out, statement{sid: SidDenyKeyLoss, effect: "Deny", actions: KeyDenyActions, resources: []string{t.refs.key}})
+		out = append(out, statement{sid: SidDenyKeyLoss, effect: "Deny", actions: keyDenyActions, resources: []string{t.refs.key}})
 	}
 	return out
 }

@@ -2,6 +2,7 @@ package appendonly_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -180,7 +181,18 @@ func TestTableWideResourcePolicyDeniesEveryone(t *testing.T) {
 	if s["Condition"] != nil {
 		t.Errorf("got Condition %v, want none: nobody is exempt by default", s["Condition"])
 	}
-	assertActions(t, s, append(slices.Clone(appendonly.TableWideDenyActions), "dynamodb:DeleteTable"))
+	assertActions(t, s, append(appendonly.TableWideDenyActions(), "dynamodb:DeleteTable"))
+
+	protect := bySid(t, statementsOf(t, rp["PolicyDocument"]), appendonly.SidTableWideProtect)
+	if protect["Effect"] != "Deny" || protect["Principal"] != "*" || protect["Resource"] != "*" {
+		t.Errorf("got %v, want Effect Deny, Principal *, Resource *", protect)
+	}
+	assertActions(t, protect, appendonly.TableProtectionActions())
+	if got, want := fmt.Sprint(protect["Condition"]), fmt.Sprint(map[string]any{"ArnNotLike": map[string]any{"aws:PrincipalArn": []any{map[string]any{
+		"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/cdk-hnb659fds-cfn-exec-role-${AWS::AccountId}-${AWS::Region}",
+	}}}}); got != want {
+		t.Errorf("got Condition %s, want %s: only CDK's default execution role may change the protection", got, want)
+	}
 }
 
 func TestManagedPolicyAllowsAppendAndReadAndDeniesTheRest(t *testing.T) {
@@ -195,10 +207,10 @@ func TestManagedPolicyAllowsAppendAndReadAndDeniesTheRest(t *testing.T) {
 		effect string
 		want   []string
 	}{
-		{appendonly.SidAppend, "Allow", appendonly.AppendActions},
-		{appendonly.SidRead, "Allow", appendonly.ReadActions},
-		{appendonly.SidDenyItemMutations, "Deny", appendonly.ItemMutationActions},
-		{appendonly.SidDenyDataLoss, "Deny", appendonly.DataLossControlActions},
+		{appendonly.SidAppend, "Allow", appendonly.AppendActions()},
+		{appendonly.SidRead, "Allow", appendonly.ReadActions()},
+		{appendonly.SidDenyItemMutations, "Deny", appendonly.ItemMutationActions()},
+		{appendonly.SidDenyDataLoss, "Deny", appendonly.DataLossControlActions()},
 	} {
 		s := bySid(t, stmts, c.sid)
 		if s["Effect"] != c.effect {
@@ -219,12 +231,12 @@ func TestDenyListCoversTheArticlesMisses(t *testing.T) {
 		"dynamodb:UpdateTable", "dynamodb:UpdateContinuousBackups", "dynamodb:DeleteBackup",
 		"dynamodb:PutResourcePolicy", "dynamodb:DeleteResourcePolicy",
 	} {
-		if !slices.Contains(appendonly.DenyActions, action) {
+		if !slices.Contains(appendonly.DenyActions(), action) {
 			t.Errorf("DenyActions lacks %s", action)
 		}
 	}
-	for _, action := range appendonly.AppendActions {
-		if slices.Contains(appendonly.DenyActions, action) {
+	for _, action := range appendonly.AppendActions() {
+		if slices.Contains(appendonly.DenyActions(), action) {
 			t.Errorf("%s is both appended with and denied", action)
 		}
 	}
@@ -352,9 +364,9 @@ func TestGrants(t *testing.T) {
 		grant func(*appendonly.Table, awsiam.IGrantable)
 		want  []string
 	}{
-		{"GrantAppend allows PartiQL INSERT only", func(tb *appendonly.Table, g awsiam.IGrantable) { tb.GrantAppend(g) }, appendonly.AppendActions},
-		{"GrantRead allows reads only", func(tb *appendonly.Table, g awsiam.IGrantable) { tb.GrantRead(g) }, appendonly.ReadActions},
-		{"GrantAppend and GrantRead together", func(tb *appendonly.Table, g awsiam.IGrantable) { tb.GrantAppend(g); tb.GrantRead(g) }, sorted(appendonly.AppendActions, appendonly.ReadActions)},
+		{"GrantAppend allows PartiQL INSERT only", func(tb *appendonly.Table, g awsiam.IGrantable) { tb.GrantAppend(g) }, appendonly.AppendActions()},
+		{"GrantRead allows reads only", func(tb *appendonly.Table, g awsiam.IGrantable) { tb.GrantRead(g) }, appendonly.ReadActions()},
+		{"GrantAppend and GrantRead together", func(tb *appendonly.Table, g awsiam.IGrantable) { tb.GrantAppend(g); tb.GrantRead(g) }, sorted(appendonly.AppendActions(), appendonly.ReadActions())},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			tmpl := synthWith(t, func(stack awscdk.Stack) {
@@ -365,8 +377,8 @@ func TestGrants(t *testing.T) {
 			if got := allowedActions(stmts); !slices.Equal(got, sorted(c.want)) {
 				t.Errorf("got allowed %v, want %v", got, sorted(c.want))
 			}
-			assertActions(t, bySid(t, stmts, appendonly.SidDenyItemMutations), appendonly.ItemMutationActions)
-			assertActions(t, bySid(t, stmts, appendonly.SidDenyDataLoss), appendonly.DataLossControlActions)
+			assertActions(t, bySid(t, stmts, appendonly.SidDenyItemMutations), appendonly.ItemMutationActions())
+			assertActions(t, bySid(t, stmts, appendonly.SidDenyDataLoss), appendonly.DataLossControlActions())
 		})
 	}
 }
@@ -390,8 +402,8 @@ func TestGrantStreamRead(t *testing.T) {
 		}
 	})
 	stmts := granteePolicy(t, tmpl)
-	if got := allowedActions(stmts); !slices.Equal(got, sorted(appendonly.StreamReadActions)) {
-		t.Errorf("got allowed %v, want %v", got, sorted(appendonly.StreamReadActions))
+	if got := allowedActions(stmts); !slices.Equal(got, sorted(appendonly.StreamReadActions())) {
+		t.Errorf("got allowed %v, want %v", got, sorted(appendonly.StreamReadActions()))
 	}
 	bySid(t, stmts, appendonly.SidDenyItemMutations)
 	_, table := tmpl.Only(t, "AWS::DynamoDB::Table")
@@ -482,13 +494,13 @@ func TestCustomerManagedKey(t *testing.T) {
 		"grantee":        granteePolicy(t, tmpl),
 	} {
 		deny := bySid(t, stmts, appendonly.SidDenyKeyLoss)
-		assertActions(t, deny, appendonly.KeyDenyActions)
+		assertActions(t, deny, appendonly.KeyDenyActions())
 		if got := deny["Resource"].(map[string]any)["Fn::GetAtt"].([]any)[0]; got != keyID {
 			t.Errorf("%s: got key deny on %v, want %s", name, got, keyID)
 		}
 	}
-	assertActions(t, bySid(t, statementsOf(t, props(managed)["PolicyDocument"]), appendonly.SidUseKeyToAppend), appendonly.KeyAppendActions)
-	if got, want := allowedActions(granteePolicy(t, tmpl)), sorted(appendonly.ReadActions, appendonly.KeyReadActions); !slices.Equal(got, want) {
+	assertActions(t, bySid(t, statementsOf(t, props(managed)["PolicyDocument"]), appendonly.SidUseKeyToAppend), appendonly.KeyAppendActions())
+	if got, want := allowedActions(granteePolicy(t, tmpl)), sorted(appendonly.ReadActions(), appendonly.KeyReadActions()); !slices.Equal(got, want) {
 		t.Errorf("grantee: got allowed %v, want %v", got, want)
 	}
 }
@@ -536,17 +548,19 @@ func TestUnsafeAllowTableRemoval(t *testing.T) {
 	p := minimalProps()
 	p.UnsafeAllowTableRemoval = true
 	p.TableProps.RemovalPolicy = awscdk.RemovalPolicy_DESTROY
-	p.TableProps.DeletionProtection = jsii.Bool(false)
 	tmpl := synthWith(t, func(stack awscdk.Stack) { mustNewTable(t, stack, p) })
 	_, table := tmpl.Only(t, "AWS::DynamoDB::Table")
 	if table["DeletionPolicy"] != "Delete" {
 		t.Errorf("got DeletionPolicy %v, want Delete", table["DeletionPolicy"])
 	}
 	if got := props(table)["DeletionProtectionEnabled"]; got != false {
-		t.Errorf("got DeletionProtectionEnabled %v, want false", got)
+		t.Errorf("got DeletionProtectionEnabled %v, want false: it follows RemovalPolicy DESTROY, or `cdk destroy` fails", got)
 	}
-	s := bySid(t, statementsOf(t, props(table)["ResourcePolicy"].(map[string]any)["PolicyDocument"]), appendonly.SidTableWideDeny)
-	assertActions(t, s, appendonly.TableWideDenyActions)
+	stmts := statementsOf(t, props(table)["ResourcePolicy"].(map[string]any)["PolicyDocument"])
+	// Only the deployer may delete the table: DeleteTable moves from the
+	// statement that binds everyone to the one the deployer passes.
+	assertActions(t, bySid(t, stmts, appendonly.SidTableWideDeny), appendonly.TableWideDenyActions())
+	assertActions(t, bySid(t, stmts, appendonly.SidTableWideProtect), append(appendonly.TableProtectionActions(), "dynamodb:DeleteTable"))
 }
 
 func TestUnsafeAllowTableRemovalKeepsSafeDefaults(t *testing.T) {
@@ -595,4 +609,14 @@ func TestConstructIDs(t *testing.T) {
 	if id, _ := tmpl.Only(t, "AWS::DynamoDB::Table"); !strings.HasPrefix(id, "Ledger") {
 		t.Errorf("got table logical id %s, want it to start with Ledger", id)
 	}
+}
+
+// enableAutoScaling scales a PROVISIONED table's capacity between 5 and 50
+// units, as a user would through DynamoTable.
+func enableAutoScaling(table *appendonly.Table) {
+	dt := table.DynamoTable().(awsdynamodb.Table)
+	scaling := &awsdynamodb.EnableScalingProps{MinCapacity: jsii.Number(5), MaxCapacity: jsii.Number(50)}
+	target := &awsdynamodb.UtilizationScalingProps{TargetUtilizationPercent: jsii.Number(70)}
+	dt.AutoScaleReadCapacity(scaling).ScaleOnUtilization(target)
+	dt.AutoScaleWriteCapacity(scaling).ScaleOnUtilization(target)
 }

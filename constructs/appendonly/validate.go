@@ -1,7 +1,6 @@
 package appendonly
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -64,22 +63,11 @@ func validate(props *Props) error {
 	default:
 		add("Enforcement: %d is not a mode: use EnforceTableWide (the default) or EnforceIdentityOnlyOthersCanModify", int(props.Enforcement))
 	}
-	if n := tableWideDenySize(props); props.Enforcement == EnforceTableWide && n > MaxResourcePolicyBytes {
-		add("ExemptPrincipalArns: %d ARNs make the table's resource policy %d bytes, over DynamoDB's limit of %d: exempt fewer principals, or use an IAM wildcard such as arn:aws:iam::111122223333:role/BreakGlass*", len(props.ExemptPrincipalArns), n, MaxResourcePolicyBytes)
+	errs = append(errs, validatePrincipalArns("ExemptPrincipalArns", props.ExemptPrincipalArns)...)
+	if len(props.DeployerPrincipalArns) > 0 && props.Enforcement != EnforceTableWide {
+		add("DeployerPrincipalArns: only with Enforcement EnforceTableWide: in %s mode the table has no resource policy to let the deployer through", props.Enforcement)
 	}
-	for i, arn := range props.ExemptPrincipalArns {
-		if isToken(arn) {
-			continue
-		}
-		switch {
-		case strings.TrimSpace(arn) == "":
-			add("ExemptPrincipalArns[%d]: empty: give an IAM role or user ARN", i)
-		case arn == "*" || strings.HasPrefix(arn, "arn:*") || !strings.HasPrefix(arn, "arn:"):
-			add("ExemptPrincipalArns[%d]: %q is not an IAM principal ARN: give a role or user ARN such as arn:aws:iam::111122223333:role/BreakGlass", i, arn)
-		case !strings.Contains(arn, ":iam::") && !strings.Contains(arn, ":sts::"):
-			add("ExemptPrincipalArns[%d]: %q is not an IAM principal ARN: the service must be iam or sts", i, arn)
-		}
-	}
+	errs = append(errs, validatePrincipalArns("DeployerPrincipalArns", props.DeployerPrincipalArns)...)
 
 	if props.User != nil && props.Role != nil {
 		add("User and Role: set one, not both: the construct creates one append principal; grant others with GrantAppend")
@@ -98,18 +86,87 @@ func validate(props *Props) error {
 	return errors.Join(errs...)
 }
 
-// tableWideDenySize is the size in bytes of the table's resource policy as
-// the construct writes it (compact JSON, as CloudFormation sends it),
-// computed in plain Go so that validation needs no jsii call. A resource
-// policy the user supplies in TableProps is added to it at deploy time and is
-// not counted here.
-func tableWideDenySize(props *Props) int {
-	doc := map[string]any{"Version": "2012-10-17", "Statement": []any{tableWideDeny(props).json()}}
-	data, err := json.Marshal(doc)
-	if err != nil {
-		return 0
+// validatePrincipalArns checks ARNs that go into an ArnNotLike condition on
+// aws:PrincipalArn: each must name IAM roles or users of one account, and no
+// wildcard may stand for a whole account or every role or user in it.
+func validatePrincipalArns(prop string, arns []string) []error {
+	var errs []error
+	for i, arn := range arns {
+		if msg := principalArnProblem(arn); msg != "" {
+			errs = append(errs, fmt.Errorf("%s[%d]: %s", prop, i, msg))
+		}
 	}
-	return len(data)
+	return errs
+}
+
+var (
+	accountPattern   = regexp.MustCompile(`^([0-9]{12}|\$\{AWS::AccountId\})$`)
+	hidePlaceholders = strings.NewReplacer("${AWS::Partition}", "\x00P", "${AWS::AccountId}", "\x00A", "${AWS::Region}", "\x00R")
+	showPlaceholders = strings.NewReplacer("\x00P", "${AWS::Partition}", "\x00A", "${AWS::AccountId}", "\x00R", "${AWS::Region}")
+)
+
+// principalArnProblem says what is wrong with arn, or returns "".
+func principalArnProblem(arn string) string {
+	if isToken(arn) {
+		return "" // resolved at deployment; CloudFormation and IAM check it
+	}
+	const example = "arn:aws:iam::111122223333:role/BreakGlass"
+	if strings.TrimSpace(arn) == "" {
+		return "empty: give an IAM role or user ARN such as " + example
+	}
+	// The placeholders hold colons: split the ARN with stand-ins for them.
+	f := strings.SplitN(hidePlaceholders.Replace(arn), ":", 6)
+	for i := range f {
+		f[i] = showPlaceholders.Replace(f[i])
+	}
+	if len(f) != 6 || f[0] != "arn" {
+		return fmt.Sprintf("%q is not an IAM principal ARN: give a role or user ARN such as %s", arn, example)
+	}
+	partition, service, region, account, resource := f[1], f[2], f[3], f[4], f[5]
+	if service == "sts" {
+		if name, ok := strings.CutPrefix(resource, "assumed-role/"); ok {
+			role, _, _ := strings.Cut(name, "/")
+			return fmt.Sprintf("%q is an assumed-role session, which aws:PrincipalArn never holds (it holds the role's ARN): give arn:%s:iam::%s:role/%s (with the role's path, if it has one)", arn, partition, account, role)
+		}
+		return fmt.Sprintf("%q is an STS session, which aws:PrincipalArn never holds: give the IAM role or user ARN behind it", arn)
+	}
+	if service != "iam" {
+		return fmt.Sprintf("%q is not an IAM principal ARN: the service must be iam (a role or user ARN such as %s)", arn, example)
+	}
+	if strings.ContainsAny(partition, "*?") || partition == "" {
+		return fmt.Sprintf("%q has a wildcard or empty partition: give one, such as aws, or ${AWS::Partition}", arn)
+	}
+	if region != "" {
+		return fmt.Sprintf("%q has a Region: IAM ARNs have none (arn:<partition>:iam::<account>:role/<name>)", arn)
+	}
+	if strings.ContainsAny(account, "*?") {
+		return fmt.Sprintf("%q exempts principals of every account: give the 12-digit account id, or ${AWS::AccountId}", arn)
+	}
+	if !accountPattern.MatchString(account) {
+		return fmt.Sprintf("%q has account %q: give the 12-digit account id, or ${AWS::AccountId}", arn, account)
+	}
+	kind, name, ok := strings.Cut(resource, "/")
+	if !ok || (kind != "role" && kind != "user") {
+		return fmt.Sprintf("%q is not a role or user: give role/<name> or user/<name>; a wildcard may end a name prefix, as in role/BreakGlass*", arn)
+	}
+	if name == "" || strings.ContainsAny(name[:1], "*?") {
+		return fmt.Sprintf("%q exempts every %s in the account: give a name, or a name prefix such as %s/BreakGlass*", arn, kind, kind)
+	}
+	return ""
+}
+
+// checkResourcePolicySize checks the table's whole resource policy, the
+// caller's statements and the construct's, against DynamoDB's limit, each
+// value not known until deployment counted at the longest it can take.
+func checkResourcePolicySize(props *Props, prot protection, callerDoc any) error {
+	n := resourcePolicySize(callerDoc, prot.resourceStatements(func(s string) string { return s }))
+	if n <= MaxResourcePolicyBytes {
+		return nil
+	}
+	if callerDoc != nil {
+		return fmt.Errorf("TableProps.ResourcePolicy: with the construct's statements the table's resource policy can reach %d bytes once deployed, over DynamoDB's limit of %d (each value not known until deployment counted at its longest): shorten it, or exempt fewer principals", n, MaxResourcePolicyBytes)
+	}
+	return fmt.Errorf("ExemptPrincipalArns: %d ARNs make the table's resource policy up to %d bytes once deployed, over DynamoDB's limit of %d: exempt fewer principals, or use an IAM wildcard such as arn:aws:iam::111122223333:role/BreakGlass*", len(props.ExemptPrincipalArns), n, MaxResourcePolicyBytes)
 }
 
 func validateTableProps(tp *awsdynamodb.TableProps, unsafeRemoval bool) []error {
@@ -136,8 +193,13 @@ func validateTableProps(tp *awsdynamodb.TableProps, unsafeRemoval bool) []error 
 	if tp.ReplicationRegions != nil && len(*tp.ReplicationRegions) > 0 {
 		add("TableProps.ReplicationRegions: not supported: a write to any replica replicates to every Region, and a table-wide deny would stop the replication role; leave it unset")
 	}
-	if tp.RemovalPolicy != "" && tp.RemovalPolicy != awscdk.RemovalPolicy_RETAIN && !unsafeRemoval {
+	switch {
+	case tp.RemovalPolicy == awscdk.RemovalPolicy_SNAPSHOT:
+		add("TableProps.RemovalPolicy: SNAPSHOT is not supported for DynamoDB tables: leave it unset or RETAIN, or set DESTROY with UnsafeAllowTableRemoval for a throw-away stack")
+	case tp.RemovalPolicy != "" && tp.RemovalPolicy != awscdk.RemovalPolicy_RETAIN && !unsafeRemoval:
 		add("TableProps.RemovalPolicy: %s would delete the table and its items with the stack: leave it unset or RETAIN, or set UnsafeAllowTableRemoval for a throw-away stack", tp.RemovalPolicy)
+	case tp.RemovalPolicy == awscdk.RemovalPolicy_DESTROY && tp.DeletionProtection != nil && *tp.DeletionProtection:
+		add("TableProps.DeletionProtection: true contradicts RemovalPolicy DESTROY: `cdk destroy` would fail on the protected table; leave DeletionProtection unset (it follows the removal policy), or keep RETAIN")
 	}
 	if tp.DeletionProtection != nil && !*tp.DeletionProtection && !unsafeRemoval {
 		add("TableProps.DeletionProtection: false lets anyone with UpdateTable switch it off and delete the table: leave it unset or true, or set UnsafeAllowTableRemoval for a throw-away stack")

@@ -57,7 +57,7 @@ func TestValidationErrors(t *testing.T) {
 		{"removal policy destroy", withTable(func(p *appendonly.Props) { p.TableProps.RemovalPolicy = awscdk.RemovalPolicy_DESTROY }),
 			"TableProps.RemovalPolicy: DESTROY would delete the table"},
 		{"removal policy snapshot", withTable(func(p *appendonly.Props) { p.TableProps.RemovalPolicy = awscdk.RemovalPolicy_SNAPSHOT }),
-			"TableProps.RemovalPolicy: SNAPSHOT would delete the table"},
+			"TableProps.RemovalPolicy: SNAPSHOT is not supported for DynamoDB tables"},
 		{"deletion protection off", withTable(func(p *appendonly.Props) { p.TableProps.DeletionProtection = jsii.Bool(false) }),
 			"TableProps.DeletionProtection: false"},
 		//lint:ignore SA1019 the deprecated field must still be validated
@@ -100,8 +100,45 @@ func TestValidationErrors(t *testing.T) {
 		}), "ExemptPrincipalArns: only with Enforcement EnforceTableWide"},
 		{"exempting everyone", withTable(func(p *appendonly.Props) { p.ExemptPrincipalArns = []string{"*"} }),
 			`ExemptPrincipalArns[0]: "*" is not an IAM principal ARN`},
-		{"exempting every ARN", withTable(func(p *appendonly.Props) { p.ExemptPrincipalArns = []string{"arn:*:iam::*:role/*"} }),
-			`ExemptPrincipalArns[0]: "arn:*:iam::*:role/*" is not an IAM principal ARN`},
+		{"exempting every partition", withTable(func(p *appendonly.Props) { p.ExemptPrincipalArns = []string{"arn:*:iam::111122223333:role/BreakGlass"} }),
+			`ExemptPrincipalArns[0]: "arn:*:iam::111122223333:role/BreakGlass" has a wildcard or empty partition`},
+		{"exempting every account", withTable(func(p *appendonly.Props) { p.ExemptPrincipalArns = []string{"arn:aws:iam::*:role/BreakGlass"} }),
+			`ExemptPrincipalArns[0]: "arn:aws:iam::*:role/BreakGlass" exempts principals of every account`},
+		{"exempting a malformed account", withTable(func(p *appendonly.Props) { p.ExemptPrincipalArns = []string{"arn:aws:iam::1111:role/BreakGlass"} }),
+			`ExemptPrincipalArns[0]: "arn:aws:iam::1111:role/BreakGlass" has account "1111"`},
+		{"exempting every role", withTable(func(p *appendonly.Props) { p.ExemptPrincipalArns = []string{"arn:aws:iam::111122223333:role/*"} }),
+			`ExemptPrincipalArns[0]: "arn:aws:iam::111122223333:role/*" exempts every role in the account`},
+		{"exempting every user", withTable(func(p *appendonly.Props) { p.ExemptPrincipalArns = []string{"arn:aws:iam::111122223333:user/?*"} }),
+			`ExemptPrincipalArns[0]: "arn:aws:iam::111122223333:user/?*" exempts every user in the account`},
+		{"exempting every resource", withTable(func(p *appendonly.Props) { p.ExemptPrincipalArns = []string{"arn:aws:iam::111122223333:*"} }),
+			`ExemptPrincipalArns[0]: "arn:aws:iam::111122223333:*" is not a role or user`},
+		{"exempting the root user", withTable(func(p *appendonly.Props) { p.ExemptPrincipalArns = []string{"arn:aws:iam::111122223333:root"} }),
+			`ExemptPrincipalArns[0]: "arn:aws:iam::111122223333:root" is not a role or user`},
+		{"exempting with a Region", withTable(func(p *appendonly.Props) {
+			p.ExemptPrincipalArns = []string{"arn:aws:iam:us-east-1:111122223333:role/BreakGlass"}
+		}),
+			`ExemptPrincipalArns[0]: "arn:aws:iam:us-east-1:111122223333:role/BreakGlass" has a Region`},
+		{"exempting an assumed-role session", withTable(func(p *appendonly.Props) {
+			p.ExemptPrincipalArns = []string{"arn:aws:sts::111122223333:assumed-role/BreakGlass/*"}
+		}), `ExemptPrincipalArns[0]: "arn:aws:sts::111122223333:assumed-role/BreakGlass/*" is an assumed-role session, which aws:PrincipalArn never holds (it holds the role's ARN): give arn:aws:iam::111122223333:role/BreakGlass`},
+		{"exempting a federated user", withTable(func(p *appendonly.Props) {
+			p.ExemptPrincipalArns = []string{"arn:aws:sts::111122223333:federated-user/Bob"}
+		}), `ExemptPrincipalArns[0]: "arn:aws:sts::111122223333:federated-user/Bob" is an STS session`},
+		{"deployer that is every role", withTable(func(p *appendonly.Props) { p.DeployerPrincipalArns = []string{"arn:aws:iam::111122223333:role/*"} }),
+			`DeployerPrincipalArns[0]: "arn:aws:iam::111122223333:role/*" exempts every role in the account`},
+		{"deployer in identity-only mode", withTable(func(p *appendonly.Props) {
+			p.Enforcement = appendonly.EnforceIdentityOnlyOthersCanModify
+			p.DeployerPrincipalArns = []string{"arn:aws:iam::111122223333:role/Deployer"}
+		}), "DeployerPrincipalArns: only with Enforcement EnforceTableWide"},
+		{"removal with protection", withTable(func(p *appendonly.Props) {
+			p.UnsafeAllowTableRemoval = true
+			p.TableProps.RemovalPolicy = awscdk.RemovalPolicy_DESTROY
+			p.TableProps.DeletionProtection = jsii.Bool(true)
+		}), "TableProps.DeletionProtection: true contradicts RemovalPolicy DESTROY"},
+		{"snapshot with opt-out", withTable(func(p *appendonly.Props) {
+			p.UnsafeAllowTableRemoval = true
+			p.TableProps.RemovalPolicy = awscdk.RemovalPolicy_SNAPSHOT
+		}), "TableProps.RemovalPolicy: SNAPSHOT is not supported for DynamoDB tables"},
 		{"empty exemption", withTable(func(p *appendonly.Props) { p.ExemptPrincipalArns = []string{" "} }),
 			"ExemptPrincipalArns[0]: empty"},
 		{"exempting a table", withTable(func(p *appendonly.Props) {
@@ -175,8 +212,21 @@ func TestValidationAcceptsTokensAndOptOut(t *testing.T) {
 			p.TableProps.PointInTimeRecoverySpecification = &awsdynamodb.PointInTimeRecoverySpecification{PointInTimeRecoveryEnabled: jsii.Bool(true), RecoveryPeriodInDays: jsii.Number(7)}
 		})},
 		{"token table name", withTable(func(p *appendonly.Props) { p.TableProps.TableName = awscdk.Aws_STACK_NAME() })},
-		{"sts exemption", withTable(func(p *appendonly.Props) {
-			p.ExemptPrincipalArns = []string{"arn:aws:sts::111122223333:assumed-role/BreakGlass/*"}
+		{"removal with protection following it", withTable(func(p *appendonly.Props) {
+			p.UnsafeAllowTableRemoval = true
+			p.TableProps.RemovalPolicy = awscdk.RemovalPolicy_DESTROY
+		})},
+		{"narrow exemptions", withTable(func(p *appendonly.Props) {
+			p.ExemptPrincipalArns = []string{
+				"arn:aws:iam::111122223333:role/BreakGlass*",
+				"arn:aws:iam::111122223333:role/legal/*",
+				"arn:${AWS::Partition}:iam::${AWS::AccountId}:user/Auditor",
+				"arn:aws-us-gov:iam::111122223333:role/Erasure?",
+			}
+		})},
+		{"token exemption", withTable(func(p *appendonly.Props) { p.ExemptPrincipalArns = []string{*awscdk.Aws_STACK_ID()} })},
+		{"deployers given", withTable(func(p *appendonly.Props) {
+			p.DeployerPrincipalArns = []string{"arn:aws:iam::111122223333:role/Deployer"}
 		})},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
