@@ -48,7 +48,7 @@ golden: deps ## rewrite the golden files under testdata/; read the diff before c
 	git --no-pager diff --stat -- '*testdata*'
 
 matrix: deps ## print the action-by-principal IAM decision matrix of each enforcement mode
-	@go test -count=1 -run 'TestActionMatrix' ./constructs/appendonly -v -args -print-matrix | grep -v -E '^(=== RUN|--- PASS|PASS|ok )|proof_test.go'
+	@go test -count=1 -run 'TestActionMatrix' ./constructs/appendonly -v -args -print-matrix | grep -v -E '^ *(=== RUN|--- PASS|PASS$$|ok )|proof_test.go'
 
 bench: deps ## run the synthesis benchmarks (README "Performance")
 	go test -run '^$$' -bench . -benchtime 5x ./constructs/appendonly
