@@ -13,7 +13,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 
 GO_FILES = $(shell find . -name '*.go' -not -path './node_modules/*' -not -path './.git/*')
 
-.PHONY: help deps synth test lint unit cfn-lint-app matrix golden bench
+.PHONY: help deps synth test lint unit cfn-lint-app controls-app matrix golden bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -25,7 +25,7 @@ deps: ## install the pinned npm tools (package-lock.json) and the Go modules (go
 synth: deps ## synthesize the app into cdk.out/ with the CDK CLI
 	$(CDK) synth $(CDK_FLAGS)
 
-test: deps lint unit cfn-lint-app ## run every check: gofmt, go mod tidy, go vet, staticcheck, go test, cfn-lint
+test: deps lint unit cfn-lint-app controls-app ## run every check: gofmt, go mod tidy, go vet, staticcheck, go test, cfn-lint, Control Tower controls
 	@echo "all checks passed"
 
 lint: ## gofmt, go mod tidy -diff, go vet and staticcheck
@@ -42,6 +42,15 @@ cfn-lint-app: ## cfn-lint the app's template as `cdk synth` writes it
 	$(CDK) synth $(CDK_FLAGS) --quiet
 	cfn-lint cdk.out/*.template.json
 	@echo "cfn-lint: cdk.out/*.template.json: no errors, no warnings"
+
+# AWS Control Tower's proactive controls, as Guard rules, with the cfn-guard
+# binary that @cdklabs/cdk-validator-cfnguard ships (package-lock.json).
+GUARD_PKG := node_modules/@cdklabs/cdk-validator-cfnguard
+GUARD := $(GUARD_PKG)/bin/$(if $(filter Darwin,$(shell uname -s)),macos,ubuntu)/$(if $(filter arm64 aarch64,$(shell uname -m)),aarch64,x86_64)/cfn-guard
+
+controls-app: ## AWS Control Tower's proactive controls on the app's template in cdk.out/ (after cfn-lint-app)
+	$(GUARD) validate --rules $(GUARD_PKG)/rules/control-tower/cfn-guard --data cdk.out/AppendOnlyMusicStack.template.json --show-summary fail
+	@echo "Control Tower proactive controls: cdk.out/AppendOnlyMusicStack.template.json: no failing rule"
 
 golden: deps ## rewrite the golden files under testdata/; read the diff before committing
 	go test -count=1 . ./constructs/... -args -update

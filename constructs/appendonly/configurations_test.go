@@ -11,6 +11,7 @@ import (
 
 	"github.com/appendonly/appendonly/constructs/appendonly"
 	"github.com/appendonly/appendonly/internal/cdktest"
+	"github.com/appendonly/appendonly/internal/cfnguard"
 	"github.com/appendonly/appendonly/internal/cfnlint"
 	"github.com/appendonly/appendonly/internal/nagtest"
 )
@@ -34,7 +35,8 @@ func grantee(stack awscdk.Stack, id string) awsiam.Role {
 }
 
 // The construct's main configurations, both enforcement modes among them:
-// cdk-nag and cfn-lint must pass each, and each has a golden snapshot.
+// cdk-nag, cfn-lint and AWS Control Tower's proactive controls must pass
+// each, and each has a golden snapshot.
 var configurations = []struct {
 	name  string
 	build func(t *testing.T, stack awscdk.Stack)
@@ -101,7 +103,7 @@ var configurations = []struct {
 	}},
 }
 
-func TestConfigurationsPassCdkNagAndCfnLint(t *testing.T) {
+func TestConfigurationsPassCdkNagCfnLintAndControlTower(t *testing.T) {
 	templates := map[string][]byte{}
 	for _, c := range configurations {
 		t.Run(c.name, func(t *testing.T) {
@@ -117,6 +119,13 @@ func TestConfigurationsPassCdkNagAndCfnLint(t *testing.T) {
 	}
 	if err := cfnlint.Run(templates); err != nil {
 		t.Error(err)
+	}
+	failures, err := cfnguard.Failures(templates)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, rules := range failures {
+		t.Errorf("%s fails AWS Control Tower's proactive controls %v", name, rules)
 	}
 	if len(templates) != len(configurations) {
 		t.Errorf("linted %d templates, want %d", len(templates), len(configurations))

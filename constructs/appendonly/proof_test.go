@@ -498,7 +498,7 @@ func TestKeyActionMatrix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	classes := loadClassFile(t, "kms-actions.tsv", "key-deny", "key-append", "key-read", "not-granted")
+	classes := loadClassFile(t, "kms-actions.tsv", "key-deny", "key-grant-aws-only", "key-append", "key-read", "not-granted")
 	for _, a := range actions {
 		if _, ok := classes[a.Action]; !ok {
 			t.Errorf("iam-data knows %s, which kms-actions.tsv does not classify", a.Action)
@@ -569,6 +569,8 @@ func TestKeyActionMatrix(t *testing.T) {
 					switch {
 					case classes[a.Action] == "key-deny" && p.deployer:
 						decision = iamsim.Allowed // the deployer may change the key's policy and state
+					case classes[a.Action] == "key-grant-aws-only":
+						decision = iamsim.ExplicitlyDenied
 					case classes[a.Action] == "key-deny":
 						decision = iamsim.ExplicitlyDenied
 					case granted || withStar:
@@ -589,6 +591,26 @@ func TestKeyActionMatrix(t *testing.T) {
 		}
 	}
 	decide(t, want, sims)
+
+	// DynamoDB's own grant still works: the deployer creates the table, and
+	// DynamoDB creates a grant for it on the deployer's behalf.
+	cfg := configs[0]
+	keyID, key := cfg.tmpl.Only(t, "AWS::KMS::Key")
+	keyArn, err := cfg.env.Arn(keyID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyPolicy, err := cfg.env.Resolve(props(key)["KeyPolicy"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	viaDynamoDB := map[string]string{"kms:GrantIsForAWSResource": "true", "kms:ViaService": "dynamodb." + iamsim.Region + ".amazonaws.com"}
+	decide(t, []string{iamsim.Allowed, iamsim.ExplicitlyDenied}, []iamsim.Simulation{
+		{Request: iamsim.Request{Principal: deployerArn, Action: "kms:CreateGrant", Resource: keyArn, Context: viaDynamoDB},
+			IdentityPolicies: []iamsim.NamedPolicy{allowKMS}, ResourcePolicy: keyPolicy.(map[string]any)},
+		{Request: iamsim.Request{Principal: deployerArn, Action: "kms:CreateGrant", Resource: keyArn},
+			IdentityPolicies: []iamsim.NamedPolicy{allowKMS}, ResourcePolicy: keyPolicy.(map[string]any)},
+	})
 	t.Logf("%d kms actions, %d simulations: %d Allowed, %d ExplicitlyDenied, %d ImplicitlyDenied",
 		len(actions), len(sims), totals[iamsim.Allowed], totals[iamsim.ExplicitlyDenied], totals[iamsim.ImplicitlyDenied])
 }

@@ -115,6 +115,22 @@ func (p protection) keyStatement(arn func(string) string) statement {
 	return s
 }
 
+// createGrantForAWSOnly limits grants on a key the construct creates to
+// those AWS services create for their resources (DynamoDB creates one for
+// the table): AWS Control Tower's proactive control CT.KMS.PR.3, in the form
+// its Guard rule checks.
+var createGrantForAWSOnly = statement{
+	sid:       SidKeyGrantsForAWS,
+	effect:    "Deny",
+	principal: "*",
+	actions:   []string{"kms:CreateGrant"},
+	resources: []string{"*"},
+	condition: map[string]any{"BoolIfExists": map[string]any{
+		"kms:GrantIsForAWSResource": "false",
+		"aws:PrincipalIsAWSService": "false",
+	}},
+}
+
 func arnNotLike(arns []string) map[string]any {
 	return map[string]any{"ArnNotLike": map[string]any{"aws:PrincipalArn": arns}}
 }

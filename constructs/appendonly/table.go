@@ -16,7 +16,14 @@ import (
 // fix the logical ids of what it creates. A changed id replaces the resource.
 const (
 	// DefaultRecoveryPeriodDays is the point-in-time recovery window.
-	DefaultRecoveryPeriodDays = maxRecoveryPeriodDays
+	DefaultRecoveryPeriodDays = 35
+
+	// DefaultEncryption encrypts a new table with the AWS managed key for
+	// DynamoDB (alias/aws/dynamodb), which nobody in the account can
+	// disable, schedule for deletion or re-policy, and whose use CloudTrail
+	// records. TableEncryption_DEFAULT (the AWS owned key) is the explicit
+	// alternative.
+	DefaultEncryption = awsdynamodb.TableEncryption_AWS_MANAGED
 
 	tableID  = "Resource"
 	keyID    = "Key"
@@ -40,6 +47,7 @@ const (
 	SidTableWideDeny       = "DenyEveryoneOverwriteUpdateAndDeleteOfItems"
 	SidTableWideProtect    = "DenyEveryoneButDeployerChangingTableProtection"
 	SidKeyProtect          = "DenyEveryoneButDeployerDisablingOrDeletingKey"
+	SidKeyGrantsForAWS     = "DenyCreatingGrantsExceptForAWSResources"
 	managedPolicyPurpose   = "Append-only access to one DynamoDB table: PartiQL INSERT and reads allowed; overwrite, update, delete and data-losing table changes denied."
 	existingTableWarningID = "appendonly:existingTableIdentityOnly"
 	importedKeyWarningID   = "appendonly:keyPolicyNotChanged"
@@ -148,6 +156,9 @@ func (t *Table) createTable(props *Props, prot protection) {
 	if tp.BillingMode == "" {
 		tp.BillingMode = awsdynamodb.BillingMode_PAY_PER_REQUEST
 	}
+	if tp.Encryption == "" {
+		tp.Encryption = DefaultEncryption
+	}
 	pitrDays := float64(DefaultRecoveryPeriodDays)
 	if s := tp.PointInTimeRecoverySpecification; s != nil && s.RecoveryPeriodInDays != nil {
 		pitrDays = *s.RecoveryPeriodInDays
@@ -185,6 +196,7 @@ func (t *Table) createTable(props *Props, prot protection) {
 				EnableKeyRotation: jsii.Bool(true),
 				RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
 			})
+			tp.EncryptionKey.AddToResourcePolicy(awsiam.PolicyStatement_FromJson(createGrantForAWSOnly.json()), jsii.Bool(false))
 		} else if tp.EncryptionKey.Node().DefaultChild() != nil {
 			tp.EncryptionKey.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN)
 		}

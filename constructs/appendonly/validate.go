@@ -210,7 +210,7 @@ func validateTableProps(tp *awsdynamodb.TableProps, unsafeRemoval bool) []error 
 	}
 	if spec := tp.PointInTimeRecoverySpecification; spec != nil {
 		if spec.PointInTimeRecoveryEnabled == nil || !*spec.PointInTimeRecoveryEnabled {
-			add("TableProps.PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled: must be true: leave the specification unset for the default of %d days", maxRecoveryPeriodDays)
+			add("TableProps.PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled: must be true: leave the specification unset for the default of %d days", DefaultRecoveryPeriodDays)
 		}
 		if d := spec.RecoveryPeriodInDays; d != nil && (*d < 1 || *d > maxRecoveryPeriodDays || *d != float64(int(*d))) {
 			add("TableProps.PointInTimeRecoverySpecification.RecoveryPeriodInDays: %v is out of range: a whole number from 1 to %d", *d, maxRecoveryPeriodDays)
