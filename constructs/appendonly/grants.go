@@ -210,7 +210,7 @@ func (t *Table) readBounds() {
 	case !isToken(tn):
 		name = len(tn)
 	case t.cfnTable != nil:
-		stack := awscdk.Stack_Of(t.scope)
+		stack := awscdk.Stack_Of(t)
 		stackName := maxStackNameLength
 		if sn := *stack.StackName(); !isToken(sn) {
 			stackName = len(sn)

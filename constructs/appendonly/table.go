@@ -57,8 +57,12 @@ const (
 // policy that allows appending with PartiQL INSERT and reading while it
 // explicitly denies every other way of changing data, and optionally an IAM
 // user or role holding that policy.
+//
+// Table is a construct: tag it (awscdk.Tags_Of), depend on it
+// (Node().AddDependency), apply aspects to it and find it in the tree by the
+// id given to NewTable. The resources it creates are its children.
 type Table struct {
-	scope       constructs.Construct
+	constructs.Construct
 	table       awsdynamodb.ITable
 	key         awskms.IKey
 	policy      awsiam.ManagedPolicy
@@ -100,15 +104,13 @@ func NewTable(scope constructs.Construct, id string, props *Props) (*Table, erro
 		}
 	}
 
-	t := &Table{
-		scope:       constructs.NewConstruct(scope, jsii.String(id)),
-		enforcement: props.Enforcement,
-	}
+	t := &Table{enforcement: props.Enforcement}
+	constructs.NewConstruct_Override(t, scope, jsii.String(id))
 	if props.ExistingTable != nil {
 		t.table = props.ExistingTable
 		t.key = props.ExistingTable.EncryptionKey()
 		t.readRefs(true)
-		awscdk.Annotations_Of(t.scope).AddWarningV2(jsii.String(existingTableWarningID), jsii.String(
+		awscdk.Annotations_Of(t).AddWarningV2(jsii.String(existingTableWarningID), jsii.String(
 			"ExistingTable: append-only is enforced only for the principals this construct creates or grants to. "+
 				"The construct cannot add a resource policy to this table, so other principals with write access can still "+
 				"update and delete items, and it cannot check deletion protection, point-in-time recovery or TTL on it."), nil)
@@ -116,7 +118,7 @@ func NewTable(scope constructs.Construct, id string, props *Props) (*Table, erro
 		t.createTable(props, prot)
 	}
 
-	t.policy = awsiam.NewManagedPolicy(t.scope, jsii.String(policyID), &awsiam.ManagedPolicyProps{
+	t.policy = awsiam.NewManagedPolicy(t, jsii.String(policyID), &awsiam.ManagedPolicyProps{
 		ManagedPolicyName: optional(props.ManagedPolicyName),
 		Description:       jsii.String(managedPolicyPurpose),
 		Document:          policyDocument(t.statements(accessAppend | accessRead)),
@@ -125,17 +127,17 @@ func NewTable(scope constructs.Construct, id string, props *Props) (*Table, erro
 
 	switch {
 	case props.User != nil:
-		t.group = awsiam.NewGroup(t.scope, jsii.String(groupID), &awsiam.GroupProps{
+		t.group = awsiam.NewGroup(t, jsii.String(groupID), &awsiam.GroupProps{
 			GroupName:       optional(props.User.GroupName),
 			ManagedPolicies: &[]awsiam.IManagedPolicy{t.policy},
 		})
-		t.user = awsiam.NewUser(t.scope, jsii.String(userID), &awsiam.UserProps{
+		t.user = awsiam.NewUser(t, jsii.String(userID), &awsiam.UserProps{
 			UserName: optional(props.User.UserName),
 			Groups:   &[]awsiam.IGroup{t.group},
 		})
 		countAttached(t.group, 1)
 	case props.Role != nil:
-		t.role = awsiam.NewRole(t.scope, jsii.String(roleID), &awsiam.RoleProps{
+		t.role = awsiam.NewRole(t, jsii.String(roleID), &awsiam.RoleProps{
 			AssumedBy:       props.Role.AssumedBy,
 			RoleName:        optional(props.Role.RoleName),
 			Description:     jsii.String("Appends to and reads one append-only DynamoDB table."),
@@ -191,7 +193,7 @@ func (t *Table) createTable(props *Props, prot protection) {
 	}
 	if tp.Encryption == awsdynamodb.TableEncryption_CUSTOMER_MANAGED {
 		if tp.EncryptionKey == nil {
-			tp.EncryptionKey = awskms.NewKey(t.scope, jsii.String(keyID), &awskms.KeyProps{
+			tp.EncryptionKey = awskms.NewKey(t, jsii.String(keyID), &awskms.KeyProps{
 				Description:       jsii.String("Encrypts an append-only DynamoDB table. Disabling or deleting it makes every item unreadable."),
 				EnableKeyRotation: jsii.Bool(true),
 				RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
@@ -203,7 +205,7 @@ func (t *Table) createTable(props *Props, prot protection) {
 		if props.Enforcement == EnforceTableWide {
 			added := tp.EncryptionKey.AddToResourcePolicy(awsiam.PolicyStatement_FromJson(prot.keyStatement(arn).json()), jsii.Bool(true))
 			if added == nil || added.StatementAdded == nil || !*added.StatementAdded {
-				awscdk.Annotations_Of(t.scope).AddWarningV2(jsii.String(importedKeyWarningID), jsii.String(
+				awscdk.Annotations_Of(t).AddWarningV2(jsii.String(importedKeyWarningID), jsii.String(
 					"TableProps.EncryptionKey: the key is not defined in this app, so the construct cannot add its deny to the key policy: "+
 						"only the construct's own principals are denied disabling or deleting it. Add the statement "+SidKeyProtect+
 						" to the key policy yourself (see the README)."), nil)
@@ -225,7 +227,7 @@ func (t *Table) createTable(props *Props, prot protection) {
 		}
 	}
 
-	table := awsdynamodb.NewTable(t.scope, jsii.String(tableID), &tp)
+	table := awsdynamodb.NewTable(t, jsii.String(tableID), &tp)
 	cfn := table.Node().DefaultChild().(awscdk.CfnResource)
 	suppressNagOn(cfn, tableNagSuppressions...)
 	t.cfnTable = cfn
@@ -302,7 +304,7 @@ type refs struct {
 
 func (t *Table) readRefs(hasStream bool) {
 	t.refs.table = *t.table.TableArn()
-	t.refs.globalTable = *awscdk.Stack_Of(t.scope).FormatArn(&awscdk.ArnComponents{
+	t.refs.globalTable = *awscdk.Stack_Of(t).FormatArn(&awscdk.ArnComponents{
 		Service:      jsii.String("dynamodb"),
 		Region:       jsii.String(""),
 		Resource:     jsii.String("global-table"),
@@ -397,10 +399,6 @@ func (t *Table) GrantStreamRead(grantee awsiam.IGrantable) (awsiam.Grant, error)
 	}
 	return t.grant(grantee, accessStream), nil
 }
-
-// Construct is the construct that holds every resource NewTable created, with
-// the id given to NewTable: use it as a scope, or to add dependencies.
-func (t *Table) Construct() constructs.Construct { return t.scope }
 
 // DynamoTable is the table, created or brought with Props.ExistingTable.
 func (t *Table) DynamoTable() awsdynamodb.ITable { return t.table }

@@ -595,7 +595,7 @@ func TestConstructIDs(t *testing.T) {
 		path string
 		want string
 	}{
-		{"construct", *table.Construct().Node().Path(), "Test/Ledger"},
+		{"construct", *table.Node().Path(), "Test/Ledger"},
 		{"table", *table.DynamoTable().Node().Path(), "Test/Ledger/Resource"},
 		{"policy", *table.ManagedPolicy().Node().Path(), "Test/Ledger/Policy"},
 		{"group", *table.Group().Node().Path(), "Test/Ledger/Group"},
