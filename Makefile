@@ -18,9 +18,13 @@ GO_FILES = $(shell find . -name '*.go' -not -path './node_modules/*' -not -path 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-deps: ## install the pinned npm tools (package-lock.json) and the Go modules (go.sum)
-	npm ci --no-audit --no-fund --loglevel=error
+deps: node_modules/.package-lock.json ## install the pinned npm tools (package-lock.json) and the Go modules (go.sum)
 	go mod download
+
+# npm ci writes node_modules/.package-lock.json; it runs again only when
+# package-lock.json is newer.
+node_modules/.package-lock.json: package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
 
 synth: deps ## synthesize the app into cdk.out/ with the CDK CLI
 	$(CDK) synth $(CDK_FLAGS)

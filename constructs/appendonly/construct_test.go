@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -75,5 +77,30 @@ func TestAspectsVisitTheTablesChildren(t *testing.T) {
 	// at least five.
 	if aspect.visited < 5 {
 		t.Errorf("the aspect visited %d constructs, want the table construct and its children", aspect.visited)
+	}
+}
+
+// The ExistingTable warning fails `cdk synth --strict` until acknowledged,
+// the way CDK acknowledges any warning by the id it prints.
+func TestExistingTableWarningCanBeAcknowledged(t *testing.T) {
+	for _, ack := range []bool{false, true} {
+		t.Run(fmt.Sprintf("acknowledged=%v", ack), func(t *testing.T) {
+			stack := newStack(t)
+			existing := awsdynamodb.Table_FromTableName(stack, jsii.String("Existing"), jsii.String("Orders"))
+			ledger := mustNewTable(t, stack, &appendonly.Props{ExistingTable: existing, Enforcement: appendonly.EnforceIdentityOnlyOthersCanModify})
+			if ack {
+				awscdk.Annotations_Of(ledger).AcknowledgeWarning(jsii.String("appendonly:existingTableIdentityOnly"),
+					jsii.String("Orders is shared with a legacy writer; identity-only is what we can have"))
+			}
+			warnings := assertions.Annotations_FromStack(stack).FindWarning(jsii.String("*"),
+				assertions.Match_StringLikeRegexp(jsii.String("ExistingTable: append-only is enforced only")))
+			want := 1
+			if ack {
+				want = 0
+			}
+			if got := len(*warnings); got != want {
+				t.Errorf("got %d warnings, want %d", got, want)
+			}
+		})
 	}
 }

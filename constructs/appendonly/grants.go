@@ -243,6 +243,9 @@ func (t *Table) grant(grantee awsiam.IGrantable, a access) awsiam.Grant {
 	allows, denies := t.allowStatements(a), t.denyStatements()
 	key := fmt.Sprintf("%s|%d", t.refs.table, a)
 	if b.failed {
+		awscdk.Annotations_Of(b.scope).AddError(jsii.String(fmt.Sprintf(
+			"appendonly: not granting the %s append-only access to table %s: an earlier grant to it already went over an IAM limit (see the error above).",
+			b.kind, *t.Node().Path())))
 		return awsiam.Grant_Drop(grantee, jsii.String("append-only access to "+t.refs.table))
 	}
 	if b.granted[key] {
@@ -356,11 +359,13 @@ func (b *book) newDenyPolicy() *denyPolicy {
 	return dp
 }
 
+// failGrant records on the grantee, as an error that fails synthesis, why
+// the table cannot be granted to it.
 func (t *Table) failGrant(b *book, why string) {
 	b.failed = true
 	awscdk.Annotations_Of(b.scope).AddError(jsii.String(fmt.Sprintf(
-		"appendonly: cannot grant %s append-only access to one more table: %s. "+
-			"Grant fewer tables to one principal, or split the tables among several roles.", b.kind, why)))
+		"appendonly: cannot grant the %s append-only access to table %s: %s. "+
+			"Grant fewer tables to one principal, or split the tables among several roles.", b.kind, *t.Node().Path(), why)))
 }
 
 // grantInline adds the allow statements through the principal, as every CDK

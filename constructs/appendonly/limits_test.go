@@ -102,6 +102,14 @@ func TestGrantingManyTablesToOnePrincipal(t *testing.T) {
 					if !strings.Contains(errs[0], c.limitText) {
 						t.Errorf("table %d: got error %q, want it to name %q", fits+1, errs[0], c.limitText)
 					}
+					if table := fmt.Sprintf("table Test/Ledger%d:", fits); !strings.Contains(errs[0], table) {
+						t.Errorf("table %d: got error %q, want it to name the %s", fits+1, errs[0], table)
+					}
+					// A later grant to the same principal names its own table.
+					namedTable(t, stack, fits+1, c.nameLen).GrantAppend(grantee)
+					if errs := cdktest.Errors(node); len(errs) != 2 || !strings.Contains(errs[1], fmt.Sprintf("table Test/Ledger%d:", fits+1)) {
+						t.Errorf("after the limit: got errors %q, want a second naming table Test/Ledger%d", errs, fits+1)
+					}
 					break
 				}
 			}
