@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -79,30 +78,18 @@ type denyPolicy struct {
 	used       int
 }
 
-var (
-	booksMu sync.Mutex
-	books   = map[awsiam.IPrincipal]*book{}
-	// attached counts the managed policies NewTable itself attached to the
-	// principals it created, which count against the same quota.
-	attached = map[awsiam.IPrincipal]int{}
-)
-
 // countAttached records that NewTable attached n managed policies to p.
-func countAttached(p awsiam.IPrincipal, n int) {
-	booksMu.Lock()
-	defer booksMu.Unlock()
-	attached[p] += n
+func (r *registry) countAttached(p awsiam.IPrincipal, n int) {
+	r.attached[p] += n
 }
 
 // bookFor returns the book of principal, or nil for a principal that is not
 // an IAM role, user or group the construct can attach policies to.
-func bookFor(principal awsiam.IPrincipal) *book {
-	booksMu.Lock()
-	defer booksMu.Unlock()
-	if b, ok := books[principal]; ok {
+func (r *registry) bookFor(principal awsiam.IPrincipal) *book {
+	if b, ok := r.books[principal]; ok {
 		return b
 	}
-	b := &book{principal: principal, granted: map[string]bool{}, denied: map[string]bool{}, otherPolicies: attached[principal]}
+	b := &book{principal: principal, granted: map[string]bool{}, denied: map[string]bool{}, otherPolicies: r.attached[principal]}
 	// The deny policies live beside the principal, in its stack, so that they
 	// only ever refer to the tables: a reference back would make a cycle.
 	switch c := principal.(type) {
@@ -127,7 +114,7 @@ func bookFor(principal awsiam.IPrincipal) *book {
 	if v, ok := b.scope.Node().TryGetContext(jsii.String(cdkArnEstimateContext)).(float64); ok {
 		b.arnEstimate = int(v)
 	}
-	books[principal] = b
+	r.books[principal] = b
 	return b
 }
 
@@ -234,7 +221,7 @@ func (t *Table) readBounds() {
 // grant gives grantee the access a asks for and the deny statements.
 func (t *Table) grant(grantee awsiam.IGrantable, a access) awsiam.Grant {
 	principal := grantee.GrantPrincipal()
-	b := bookFor(principal)
+	b := t.registry.bookFor(principal)
 	if b == nil {
 		// Not an IAM identity the construct can attach policies to: every
 		// statement goes through the principal, as a CDK grant does.

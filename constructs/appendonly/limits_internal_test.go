@@ -137,7 +137,7 @@ func TestSizeBoundMatchesSynthesizedPolicy(t *testing.T) {
 func TestManagedPolicyQuotaAtTheEdge(t *testing.T) {
 	stack := awscdk.NewStack(cdktest.NewApp(t), jsii.String("Quota"), nil)
 	role := awsiam.NewRole(stack, jsii.String("Grantee"), &awsiam.RoleProps{AssumedBy: awsiam.NewAccountRootPrincipal()})
-	countAttached(role, MaxManagedPoliciesPerPrincipal-1)
+	registryOf(stack).countAttached(role, MaxManagedPoliciesPerPrincipal-1)
 	var errs []string
 	fits := 0
 	for ; fits < 100 && len(errs) == 0; fits++ {
@@ -155,7 +155,7 @@ func TestManagedPolicyQuotaAtTheEdge(t *testing.T) {
 	if len(errs) != 1 || !strings.Contains(errs[0], "need more than 10 managed policies") {
 		t.Fatalf("got errors %v, want one naming the quota of 10 managed policies", errs)
 	}
-	if got := len(books[role].denyPolicies); got != 1 {
+	if got := len(registryOf(stack).books[role].denyPolicies); got != 1 {
 		t.Errorf("got %d deny policies, want 1", got)
 	}
 	if fits < 2 {

@@ -3,6 +3,7 @@ package appendonly
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
@@ -70,6 +71,8 @@ type Table struct {
 	group       awsiam.Group
 	role        awsiam.Role
 	enforcement Enforcement
+	registry    *registry // the app's
+	exempt      []string  // Props.ExemptPrincipalArns, copied
 	refs        refs
 	bounds      bounds
 	cfnTable    awscdk.CfnElement // nil for ExistingTable
@@ -104,12 +107,13 @@ func NewTable(scope constructs.Construct, id string, props *Props) (*Table, erro
 		}
 	}
 
-	t := &Table{enforcement: props.Enforcement}
+	t := &Table{enforcement: props.Enforcement, registry: registryOf(scope), exempt: slices.Clone(props.ExemptPrincipalArns)}
 	constructs.NewConstruct_Override(t, scope, jsii.String(id))
 	if props.ExistingTable != nil {
 		t.table = props.ExistingTable
 		t.key = props.ExistingTable.EncryptionKey()
 		t.readRefs(true)
+		t.registry.existing = append(t.registry.existing, existingTable(t))
 		awscdk.Annotations_Of(t).AddWarningV2(jsii.String(existingTableWarningID), jsii.String(
 			"ExistingTable: append-only is enforced only for the principals this construct creates or grants to. "+
 				"The construct cannot add a resource policy to this table, so other principals with write access can still "+
@@ -135,7 +139,7 @@ func NewTable(scope constructs.Construct, id string, props *Props) (*Table, erro
 			UserName: optional(props.User.UserName),
 			Groups:   &[]awsiam.IGroup{t.group},
 		})
-		countAttached(t.group, 1)
+		t.registry.countAttached(t.group, 1)
 	case props.Role != nil:
 		t.role = awsiam.NewRole(t, jsii.String(roleID), &awsiam.RoleProps{
 			AssumedBy:       props.Role.AssumedBy,
@@ -143,7 +147,7 @@ func NewTable(scope constructs.Construct, id string, props *Props) (*Table, erro
 			Description:     jsii.String("Appends to and reads one append-only DynamoDB table."),
 			ManagedPolicies: &[]awsiam.IManagedPolicy{t.policy},
 		})
-		countAttached(t.role, 1)
+		t.registry.countAttached(t.role, 1)
 	}
 	return t, nil
 }
@@ -230,6 +234,10 @@ func (t *Table) createTable(props *Props, prot protection) {
 	table := awsdynamodb.NewTable(t, jsii.String(tableID), &tp)
 	cfn := table.Node().DefaultChild().(awscdk.CfnResource)
 	suppressNagOn(cfn, tableNagSuppressions...)
+	if props.Enforcement == EnforceIdentityOnlyOthersCanModify {
+		// No resource policy tells the guard this table is append-only.
+		cfn.AddMetadata(jsii.String(metadataKey), map[string]any{"enforcement": props.Enforcement.String()})
+	}
 	t.cfnTable = cfn
 	if name := deref(tp.TableName); !isToken(name) {
 		t.literalName = name

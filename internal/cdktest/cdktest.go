@@ -85,6 +85,18 @@ func NewApp(t testing.TB) awscdk.App {
 // NewAppWithContext is NewApp with overrides laid over cdk.json's context.
 func NewAppWithContext(t testing.TB, overrides map[string]any) awscdk.App {
 	t.Helper()
+	return newApp(t, overrides, "")
+}
+
+// NewAppIn is NewApp writing its cloud assembly to outdir, where a test
+// reads what synthesis wrote besides the templates (the validation report).
+func NewAppIn(t testing.TB, outdir string) awscdk.App {
+	t.Helper()
+	return newApp(t, nil, outdir)
+}
+
+func newApp(t testing.TB, overrides map[string]any, outdir string) awscdk.App {
+	t.Helper()
 	ctx, err := Context()
 	if err != nil {
 		t.Fatal(err)
@@ -96,7 +108,12 @@ func NewAppWithContext(t testing.TB, overrides map[string]any) awscdk.App {
 	for k, v := range overrides {
 		c[k] = v
 	}
+	var out *string
+	if outdir != "" {
+		out = jsii.String(outdir)
+	}
 	return awscdk.NewApp(&awscdk.AppProps{
+		Outdir:                          out,
 		Context:                         &c,
 		AnalyticsReporting:              jsii.Bool(false),
 		BuiltinCloudFormationValidation: jsii.Bool(false),

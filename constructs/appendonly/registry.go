@@ -1,0 +1,47 @@
+package appendonly
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// registryID is the id of the app's registry, a child of the construct
+// tree's root.
+const registryID = "AppendOnlyRegistry"
+
+// registry is what the construct knows across one app: the append-only
+// tables brought with ExistingTable, and what grants have written to each
+// principal. It lives in the construct tree, one per app, so that two apps in
+// one process never share it.
+type registry struct {
+	constructs.Construct
+	books map[awsiam.IPrincipal]*book
+	// attached counts the managed policies NewTable itself attached to the
+	// principals it created, which count against the same quota as grants.
+	attached map[awsiam.IPrincipal]int
+	// existing are the tables brought with ExistingTable, which no
+	// template holds.
+	existing []guardedTable
+}
+
+// registryOf returns the registry of the app that holds c, creating it, and
+// arming the guard, on first use.
+func registryOf(c constructs.IConstruct) *registry {
+	root := c.Node().Root()
+	if r, ok := root.Node().TryFindChild(jsii.String(registryID)).(*registry); ok {
+		return r
+	}
+	r := &registry{
+		books:    map[awsiam.IPrincipal]*book{},
+		attached: map[awsiam.IPrincipal]int{},
+	}
+	constructs.NewConstruct_Override(r, root.(constructs.Construct), jsii.String(registryID))
+	awscdk.Validations_Of(root).AddPlugins(&guard{registry: r})
+	return r
+}
+
+// String names the registry, and gives the type the pointer-receiver method
+// jsii needs to treat it as an override.
+func (r *registry) String() string { return "appendonly registry of " + *r.Node().Root().Node().Path() }
