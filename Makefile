@@ -5,6 +5,12 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
+# Node.js 22 (LTS), pinned in package-lock.json as the npm package `node`,
+# runs everything after `npm ci`: the CDK CLI, the jsii runtime of the app and
+# of the tests, and the test tools. The machine's own Node.js (20 or later)
+# only runs npm.
+export PATH := $(CURDIR)/node_modules/node/bin:$(PATH)
+
 # The CDK CLI: offline, no notices fetched, no telemetry sent; --strict fails
 # synthesis on any warning (a template over 800 KB, say) instead of printing it.
 CDK := npx --no-install cdk
@@ -13,7 +19,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 
 GO_FILES = $(shell find . -name '*.go' -not -path './node_modules/*' -not -path './.git/*')
 
-.PHONY: help deps synth test lint unit cfn-lint-app controls-app matrix golden bench
+.PHONY: help deps synth test lint unit cfn-lint-app controls-app matrix golden bench bench-twin
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -65,3 +71,6 @@ matrix: deps ## print the action-by-principal IAM decision matrix of each enforc
 
 bench: deps ## run the synthesis benchmarks (README "Performance")
 	go test -run '^$$' -bench . -benchtime 5x ./constructs/appendonly
+
+bench-twin: deps ## time the Go app against its JavaScript twin (bench/twin), alternating; RUNS=7
+	bench/twin/run.sh

@@ -50,13 +50,18 @@ func NewMusicStack(scope constructs.Construct, id string, props *awscdk.StackPro
 	return stack, nil
 }
 
+// musicStackProps are the props main gives the stack.
+func musicStackProps() *awscdk.StackProps {
+	return &awscdk.StackProps{
+		Description: jsii.String("appendonly: the DynamoDB table Music, append-only for every principal"),
+	}
+}
+
 func main() {
 	defer jsii.Close()
 
 	app := awscdk.NewApp(nil)
-	_, err := NewMusicStack(app, StackName, &awscdk.StackProps{
-		Description: jsii.String("appendonly: the DynamoDB table Music, append-only for every principal"),
-	})
+	_, err := NewMusicStack(app, StackName, musicStackProps())
 	if err == nil {
 		err = synth(app)
 	}

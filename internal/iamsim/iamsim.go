@@ -72,7 +72,7 @@ func NewRunner() (*Runner, error) {
 		return nil, err
 	}
 	if _, err := exec.LookPath("node"); err != nil {
-		return nil, errors.New("iamsim: node not found on PATH: install Node.js 20 or later")
+		return nil, errors.New("iamsim: node not found on PATH: run the tests through make, which puts the pinned Node.js 22 first on PATH, or install Node.js 22")
 	}
 	pkg := filepath.Join(root, "node_modules", "@cloud-copilot", "iam-simulate", "package.json")
 	if _, err := os.Stat(pkg); err != nil {
