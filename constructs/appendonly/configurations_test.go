@@ -97,6 +97,17 @@ var configurations = []struct {
 		p.TableProps.RemovalPolicy = awscdk.RemovalPolicy_DESTROY
 		mustNewTable(t, stack, p)
 	}},
+	{"BackupGovernance", func(t *testing.T, stack awscdk.Stack) {
+		mustNewTable(t, stack, withBackup(&appendonly.BackupProps{}))
+	}},
+	{"BackupCompliance", func(t *testing.T, stack awscdk.Stack) {
+		mustNewTable(t, stack, withBackup(&appendonly.BackupProps{Lock: appendonly.LockCompliance, ChangeableForDays: 7, RetentionDays: 365, MaxRetentionDays: 3650}))
+	}},
+	{"BackupCopy", func(t *testing.T, stack awscdk.Stack) {
+		mustNewTable(t, stack, withBackup(&appendonly.BackupProps{
+			RetentionDays: 180, ColdStorageAfterDays: 30, CopyToVaultArn: centralVault, CopyRetentionDays: 365,
+		}))
+	}},
 	{"ExistingTable", func(t *testing.T, stack awscdk.Stack) {
 		existing := awsdynamodb.Table_FromTableName(stack, jsii.String("Existing"), jsii.String("Orders"))
 		mustNewTable(t, stack, &appendonly.Props{ExistingTable: existing, Enforcement: appendonly.EnforceIdentityOnlyOthersCanModify, User: &appendonly.UserProps{}})

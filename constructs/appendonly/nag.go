@@ -29,6 +29,14 @@ var tableNagSuppressions = []nagSuppression{
 	{id: "HIPAA.Security-DynamoDBInBackupPlan", reason: reasonBackupPlan},
 }
 
+// backupRoleSuppression applies to the role AWS Backup assumes to back the
+// table up, which holds AWS Backup's own managed policy.
+var backupRoleSuppression = nagSuppression{
+	id:        "AwsSolutions-IAM4",
+	reason:    "AWS Backup's service role policy is the one AWS maintains for the backup jobs it runs.",
+	appliesTo: []any{"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup"},
+}
+
 // indexWildcardSuppression applies to a policy whose read statement names
 // the table's indexes.
 var indexWildcardSuppression = nagSuppression{

@@ -94,6 +94,14 @@ type Props struct {
 	// Default: - no principal is exempt.
 	ExemptPrincipalArns []string
 
+	// Backup keeps a copy of the table outside it, in AWS Backup: a plan
+	// whose selection names this table, saving recovery points to a vault
+	// under Vault Lock that the construct creates (or one you give). See
+	// BackupProps for every default.
+	//
+	// Default: - no AWS Backup plan; point-in-time recovery only.
+	Backup *BackupProps
+
 	// DeployerPrincipalArns are the IAM roles (or users) that deploy the
 	// stack: the only principals, besides ExemptPrincipalArns, that may change
 	// the table's protection (its resource policy, UpdateTable,

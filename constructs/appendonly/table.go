@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsbackup"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
@@ -76,7 +77,9 @@ type Table struct {
 	refs        refs
 	bounds      bounds
 	cfnTable    awscdk.CfnElement // nil for ExistingTable
-	literalName string            // TableProps.TableName when it is not a token
+	backupVault awsbackup.IBackupVault
+	backupPlan  awsbackup.BackupPlan
+	literalName string // TableProps.TableName when it is not a token
 }
 
 // bounds are the longest the refs can be once deployed, worked out on the
@@ -120,6 +123,10 @@ func NewTable(scope constructs.Construct, id string, props *Props) (*Table, erro
 				"update and delete items, and it cannot check deletion protection, point-in-time recovery or TTL on it."), nil)
 	} else {
 		t.createTable(props, prot)
+	}
+
+	if props.Backup != nil {
+		t.createBackup(props.Backup, props.ExemptPrincipalArns)
 	}
 
 	t.policy = awsiam.NewManagedPolicy(t, jsii.String(policyID), &awsiam.ManagedPolicyProps{
@@ -233,7 +240,9 @@ func (t *Table) createTable(props *Props, prot protection) {
 
 	table := awsdynamodb.NewTable(t, jsii.String(tableID), &tp)
 	cfn := table.Node().DefaultChild().(awscdk.CfnResource)
-	suppressNagOn(cfn, tableNagSuppressions...)
+	if props.Backup == nil {
+		suppressNagOn(cfn, tableNagSuppressions...)
+	}
 	if props.Enforcement == EnforceIdentityOnlyOthersCanModify {
 		// No resource policy tells the guard this table is append-only.
 		cfn.AddMetadata(jsii.String(metadataKey), map[string]any{"enforcement": props.Enforcement.String()})
@@ -427,6 +436,14 @@ func (t *Table) Group() awsiam.Group { return t.group }
 
 // Role is the IAM role created from Props.Role, or nil.
 func (t *Table) Role() awsiam.Role { return t.role }
+
+// BackupVault is the vault the table's recovery points are saved to, or nil
+// without Props.Backup.
+func (t *Table) BackupVault() awsbackup.IBackupVault { return t.backupVault }
+
+// BackupPlan is the AWS Backup plan that backs the table up, or nil without
+// Props.Backup.
+func (t *Table) BackupPlan() awsbackup.BackupPlan { return t.backupPlan }
 
 // Enforcement is the mode the table was created with.
 func (t *Table) Enforcement() Enforcement { return t.enforcement }

@@ -69,6 +69,9 @@ func validate(props *Props) error {
 	}
 	errs = append(errs, validatePrincipalArns("DeployerPrincipalArns", props.DeployerPrincipalArns)...)
 
+	if props.Backup != nil {
+		errs = append(errs, validateBackup(props.Backup)...)
+	}
 	if props.User != nil && props.Role != nil {
 		add("User and Role: set one, not both: the construct creates one append principal; grant others with GrantAppend")
 	}
