@@ -7,8 +7,12 @@
 // DELETE, TTL, and the table changes that lose data) is explicitly denied:
 // in the construct's managed policy and grants, and by default also in the
 // table's own resource policy, so that it binds every principal in the
-// account, administrators included.
+// account, administrators and the deployer included. Only the stack's
+// deployer (and exempt principals) may change the table's protection.
 //
 // NewTable validates its props in plain Go and returns an error naming each
-// invalid prop before it creates anything.
+// invalid prop before it creates anything. It also arms, once per app, a
+// guard that fails synthesis when any IAM policy in the app grants a write on
+// an append-only table. With Props.Backup the table is backed up to an AWS
+// Backup vault under Vault Lock.
 package appendonly
