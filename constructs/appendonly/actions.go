@@ -51,7 +51,8 @@ var itemMutationActions = []string{
 }
 
 // dataLossControlActions change the table in ways that remove or rewrite
-// data without an item-level call: TTL deletes expired items on its own,
+// data without an item-level call: tableProtectionActions, backup deletion,
+// DeleteTable, and more. TTL deletes expired items on its own,
 // UpdateTable can switch deletion protection off, drop indexes or switch
 // the table to a key someone can disable, UpdateContinuousBackups can switch
 // point-in-time recovery off, the resource-policy actions can lift the
@@ -59,25 +60,12 @@ var itemMutationActions = []string{
 // into a global table whose other replicas accept writes, or write items on
 // the replication path. Every principal the construct creates or grants to
 // is denied all of them.
-var dataLossControlActions = []string{
-	"dynamodb:AssociateTableReplica",
-	"dynamodb:CreateGlobalTableWitness",
-	"dynamodb:CreateTableReplica",
+var dataLossControlActions = sorted(concat(tableProtectionActions, []string{
 	"dynamodb:DeleteBackup",
-	"dynamodb:DeleteGlobalTableWitness",
-	"dynamodb:DeleteResourcePolicy",
 	"dynamodb:DeleteTable",
-	"dynamodb:DeleteTableReplica",
-	"dynamodb:PutResourcePolicy",
-	"dynamodb:ReplicateSettings",
-	"dynamodb:UpdateContinuousBackups",
-	"dynamodb:UpdateGlobalTable",
-	"dynamodb:UpdateGlobalTableSettings",
-	"dynamodb:UpdateGlobalTableVersion",
-	"dynamodb:UpdateTable",
 	"dynamodb:UpdateTimeToLive",
 	"dynamodb:WriteDataForReplication",
-}
+}))
 
 // denyActions is every action the construct explicitly denies to the
 // principals it creates or grants to.
@@ -197,6 +185,11 @@ func KeyReadActions() []string { return slices.Clone(keyReadActions) }
 // KeyDenyActions returns a copy of the KMS actions that make a customer
 // managed key unusable, which are denied on the table's key.
 func KeyDenyActions() []string { return slices.Clone(keyDenyActions) }
+
+func sorted(l []string) []string {
+	slices.Sort(l)
+	return l
+}
 
 func concat(lists ...[]string) []string {
 	var out []string

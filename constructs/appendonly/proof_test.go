@@ -518,15 +518,7 @@ func TestKeyActionMatrix(t *testing.T) {
 		p.TableProps.Encryption = awsdynamodb.TableEncryption_CUSTOMER_MANAGED
 	})
 	for ci, cfg := range configs {
-		keyID, key := cfg.tmpl.Only(t, "AWS::KMS::Key")
-		keyArn, err := cfg.env.Arn(keyID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		keyPolicy, err := cfg.env.Resolve(props(key)["KeyPolicy"])
-		if err != nil {
-			t.Fatal(err)
-		}
+		keyArn, keyPolicy := tableKey(t, cfg)
 		principals := cfg.principals
 		if ci == len(configs)-1 {
 			// Neither holds a policy of the construct's: only the key policy
@@ -581,7 +573,7 @@ func TestKeyActionMatrix(t *testing.T) {
 						IdentityPolicies: policies,
 					}
 					if resource == keyArn {
-						s.ResourcePolicy = keyPolicy.(map[string]any)
+						s.ResourcePolicy = keyPolicy
 					}
 					sims = append(sims, s)
 					want = append(want, decision)
@@ -594,7 +586,22 @@ func TestKeyActionMatrix(t *testing.T) {
 
 	// DynamoDB's own grant still works: the deployer creates the table, and
 	// DynamoDB creates a grant for it on the deployer's behalf.
-	cfg := configs[0]
+	keyArn, keyPolicy := tableKey(t, configs[0])
+	viaDynamoDB := map[string]string{"kms:GrantIsForAWSResource": "true", "kms:ViaService": "dynamodb." + iamsim.Region + ".amazonaws.com"}
+	decide(t, []string{iamsim.Allowed, iamsim.ExplicitlyDenied}, []iamsim.Simulation{
+		{Request: iamsim.Request{Principal: deployerArn, Action: "kms:CreateGrant", Resource: keyArn, Context: viaDynamoDB},
+			IdentityPolicies: []iamsim.NamedPolicy{allowKMS}, ResourcePolicy: keyPolicy},
+		{Request: iamsim.Request{Principal: deployerArn, Action: "kms:CreateGrant", Resource: keyArn},
+			IdentityPolicies: []iamsim.NamedPolicy{allowKMS}, ResourcePolicy: keyPolicy},
+	})
+	t.Logf("%d kms actions, %d simulations: %d Allowed, %d ExplicitlyDenied, %d ImplicitlyDenied",
+		len(actions), len(sims), totals[iamsim.Allowed], totals[iamsim.ExplicitlyDenied], totals[iamsim.ImplicitlyDenied])
+}
+
+// tableKey returns the ARN and the resolved key policy of the configuration's
+// customer managed key.
+func tableKey(t *testing.T, cfg proofConfig) (string, iamsim.Policy) {
+	t.Helper()
 	keyID, key := cfg.tmpl.Only(t, "AWS::KMS::Key")
 	keyArn, err := cfg.env.Arn(keyID)
 	if err != nil {
@@ -604,15 +611,7 @@ func TestKeyActionMatrix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	viaDynamoDB := map[string]string{"kms:GrantIsForAWSResource": "true", "kms:ViaService": "dynamodb." + iamsim.Region + ".amazonaws.com"}
-	decide(t, []string{iamsim.Allowed, iamsim.ExplicitlyDenied}, []iamsim.Simulation{
-		{Request: iamsim.Request{Principal: deployerArn, Action: "kms:CreateGrant", Resource: keyArn, Context: viaDynamoDB},
-			IdentityPolicies: []iamsim.NamedPolicy{allowKMS}, ResourcePolicy: keyPolicy.(map[string]any)},
-		{Request: iamsim.Request{Principal: deployerArn, Action: "kms:CreateGrant", Resource: keyArn},
-			IdentityPolicies: []iamsim.NamedPolicy{allowKMS}, ResourcePolicy: keyPolicy.(map[string]any)},
-	})
-	t.Logf("%d kms actions, %d simulations: %d Allowed, %d ExplicitlyDenied, %d ImplicitlyDenied",
-		len(actions), len(sims), totals[iamsim.Allowed], totals[iamsim.ExplicitlyDenied], totals[iamsim.ImplicitlyDenied])
+	return keyArn, keyPolicy.(map[string]any)
 }
 
 // TestAutoScalingRoleMayChangeCapacityAndNothingElse checks a PROVISIONED

@@ -451,23 +451,6 @@ func TestExemptPrincipalsAreAConditionOnPrincipalArn(t *testing.T) {
 	}
 }
 
-func TestUserResourcePolicyIsKept(t *testing.T) {
-	p := minimalProps()
-	doc := awsiam.NewPolicyDocument(nil)
-	doc.AddStatements(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("ReadFromAnalytics"),
-		Principals: &[]awsiam.IPrincipal{awsiam.NewArnPrincipal(jsii.String("arn:aws:iam::444455556666:role/Analytics"))},
-		Actions:    jsii.Strings("dynamodb:GetItem"),
-		Resources:  jsii.Strings("*"),
-	}))
-	p.TableProps.ResourcePolicy = doc
-	tmpl := synthWith(t, func(stack awscdk.Stack) { mustNewTable(t, stack, p) })
-	_, table := tmpl.Only(t, "AWS::DynamoDB::Table")
-	stmts := statementsOf(t, props(table)["ResourcePolicy"].(map[string]any)["PolicyDocument"])
-	bySid(t, stmts, "ReadFromAnalytics")
-	bySid(t, stmts, appendonly.SidTableWideDeny)
-}
-
 func TestCustomerManagedKey(t *testing.T) {
 	p := minimalProps()
 	p.TableProps.Encryption = awsdynamodb.TableEncryption_CUSTOMER_MANAGED
