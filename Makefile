@@ -69,8 +69,10 @@ golden: deps ## rewrite the golden files under testdata/; read the diff before c
 matrix: deps ## print the action-by-principal IAM decision matrix of each enforcement mode
 	@go test -count=1 -run 'TestActionMatrix' ./constructs/appendonly -v -args -print-matrix | grep -v -E '^ *(=== RUN|--- PASS|PASS$$|ok )|proof_test.go'
 
-bench: deps ## run the synthesis benchmarks (README "Performance")
+bench: deps ## run the synthesis and ledger benchmarks (README "Performance", "Hash chains")
 	go test -run '^$$' -bench . -benchtime 5x ./constructs/appendonly
+	go test -run '^$$' -bench Append -benchtime 300x ./ledger
+	go test -run '^$$' -bench Verify -benchtime 3x ./ledger
 
 bench-twin: deps ## time the Go app against its JavaScript twin (bench/twin), alternating; RUNS=7
 	bench/twin/run.sh

@@ -1,0 +1,146 @@
+package ledger
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// API is the part of the DynamoDB client the package calls;
+// *dynamodb.Client implements it.
+type API interface {
+	ExecuteStatement(ctx context.Context, in *dynamodb.ExecuteStatementInput, opts ...func(*dynamodb.Options)) (*dynamodb.ExecuteStatementOutput, error)
+	ExecuteTransaction(ctx context.Context, in *dynamodb.ExecuteTransactionInput, opts ...func(*dynamodb.Options)) (*dynamodb.ExecuteTransactionOutput, error)
+	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	Scan(ctx context.Context, in *dynamodb.ScanInput, opts ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
+}
+
+// ErrDuplicateItem is what an append of an item whose key exists fails
+// with: nothing was written. Test for it with errors.Is.
+var ErrDuplicateItem = errors.New("an item with this key exists")
+
+// MaxTransactionItems is DynamoDB's limit on the statements of one
+// ExecuteTransaction, and so on AppendAll.
+const MaxTransactionItems = 100
+
+// DuplicateItemError is the error of an append whose key exists. It wraps
+// the DynamoDB error, and errors.Is(err, ErrDuplicateItem) holds.
+type DuplicateItemError struct {
+	Table string
+	// Index is the position of the duplicate in AppendAll's items, or -1.
+	Index int
+	Err   error
+}
+
+func (e *DuplicateItemError) Error() string {
+	at := ""
+	if e.Index >= 0 {
+		at = fmt.Sprintf(" (item %d)", e.Index)
+	}
+	return fmt.Sprintf("ledger: append to %s%s: %v: %v", e.Table, at, ErrDuplicateItem, e.Err)
+}
+
+// Is reports whether target is ErrDuplicateItem.
+func (e *DuplicateItemError) Is(target error) bool { return target == ErrDuplicateItem }
+
+// Unwrap returns the DynamoDB error.
+func (e *DuplicateItemError) Unwrap() error { return e.Err }
+
+// Append appends item to table with a PartiQL INSERT whose values are all
+// parameters. It never overwrites: an existing key gives a
+// *DuplicateItemError.
+func Append(ctx context.Context, db API, table string, item map[string]types.AttributeValue) error {
+	stmt, params, err := insert(table, item)
+	if err != nil {
+		return err
+	}
+	_, err = db.ExecuteStatement(ctx, &dynamodb.ExecuteStatementInput{Statement: aws.String(stmt), Parameters: params})
+	var dup *types.DuplicateItemException
+	if errors.As(err, &dup) {
+		return &DuplicateItemError{Table: table, Index: -1, Err: err}
+	}
+	if err != nil {
+		return fmt.Errorf("ledger: append to %s: %w", table, err)
+	}
+	return nil
+}
+
+// AppendValue marshals v (a struct or map, with the attributevalue
+// package's rules and `dynamodbav` tags) and appends it.
+func AppendValue(ctx context.Context, db API, table string, v any) error {
+	item, err := attributevalue.MarshalMap(v)
+	if err != nil {
+		return fmt.Errorf("ledger: append to %s: %w", table, err)
+	}
+	return Append(ctx, db, table, item)
+}
+
+// AppendAll appends up to MaxTransactionItems items in one transaction:
+// all of them, or, if any key exists, none (a *DuplicateItemError naming the
+// first duplicate).
+func AppendAll(ctx context.Context, db API, table string, items []map[string]types.AttributeValue) error {
+	if len(items) == 0 {
+		return nil
+	}
+	if len(items) > MaxTransactionItems {
+		return fmt.Errorf("ledger: append to %s: %d items, over DynamoDB's %d per transaction", table, len(items), MaxTransactionItems)
+	}
+	stmts := make([]types.ParameterizedStatement, len(items))
+	for i, item := range items {
+		stmt, params, err := insert(table, item)
+		if err != nil {
+			return fmt.Errorf("item %d: %w", i, err)
+		}
+		stmts[i] = types.ParameterizedStatement{Statement: aws.String(stmt), Parameters: params}
+	}
+	_, err := db.ExecuteTransaction(ctx, &dynamodb.ExecuteTransactionInput{TransactStatements: stmts})
+	var canceled *types.TransactionCanceledException
+	if errors.As(err, &canceled) {
+		for i, r := range canceled.CancellationReasons {
+			if aws.ToString(r.Code) == "DuplicateItem" {
+				return &DuplicateItemError{Table: table, Index: i, Err: err}
+			}
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("ledger: append to %s: %w", table, err)
+	}
+	return nil
+}
+
+// insert builds the statement INSERT INTO "table" VALUE {'a': ?, 'b': ?}
+// with the attributes in name order, and its parameters. Only the table's
+// and the attributes' names, quoted, are written into the statement; every
+// value is a parameter.
+func insert(table string, item map[string]types.AttributeValue) (string, []types.AttributeValue, error) {
+	if table == "" {
+		return "", nil, errors.New("ledger: the table name is required")
+	}
+	if len(item) == 0 {
+		return "", nil, fmt.Errorf("ledger: append to %s: the item has no attributes", table)
+	}
+	names := make([]string, 0, len(item))
+	for k := range item {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	b.WriteString(`INSERT INTO "` + strings.ReplaceAll(table, `"`, `""`) + `" VALUE {`)
+	params := make([]types.AttributeValue, len(names))
+	for i, k := range names {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("'" + strings.ReplaceAll(k, "'", "''") + "': ?")
+		params[i] = item[k]
+	}
+	b.WriteString("}")
+	return b.String(), params, nil
+}
