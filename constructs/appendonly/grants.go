@@ -29,12 +29,12 @@ const (
 	MaxGroupInlineChars = 5120
 )
 
-// Upper bounds on the parts of an ARN the construct cannot know at synth
-// time: the partition (aws-iso-b), the Region (us-isob-east-1) and a key id.
+// Upper bounds on the ARNs the construct cannot know at synth time, from
+// the longest partition and Region (protection.go) and a multi-Region key id.
 const (
-	maxTableArnPrefix  = len("arn:aws-iso-b:dynamodb:us-isob-east-1:123456789012:table/")
-	maxGlobalArnPrefix = len("arn:aws-iso-b:dynamodb::123456789012:global-table/")
-	maxKeyArn          = len("arn:aws-iso-b:kms:us-isob-east-1:123456789012:key/mrk-0123456789abcdef0123456789abcdef")
+	maxTableArnPrefix  = len("arn:" + longestPartition + ":dynamodb:" + longestRegion + ":" + sampleAccount + ":table/")
+	maxGlobalArnPrefix = len("arn:" + longestPartition + ":dynamodb::" + sampleAccount + ":global-table/")
+	maxKeyArn          = len("arn:" + longestPartition + ":kms:" + longestRegion + ":" + sampleAccount + ":key/mrk-0123456789abcdef0123456789abcdef")
 	streamSuffix       = len("/stream/2026-01-01T00:00:00.000")
 	maxStackNameLength = 128
 	// CloudFormation names a table it names itself <stack>-<logical id>-<13 characters>.

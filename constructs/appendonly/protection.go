@@ -18,16 +18,23 @@ import (
 // the policy is attached to: naming the table's own ARN would make the table
 // depend on itself.
 
+// The longest values of the ARN parts nobody knows at synth time: every
+// upper bound on an ARN's length in the construct is built from these.
+const (
+	longestPartition = "aws-us-gov"
+	longestRegion    = "us-isof-south-1"
+	sampleAccount    = "123456789012"
+)
+
 // Placeholders a principal ARN may hold, which CloudFormation fills in
-// (Fn::Sub), and the longest value each can take: the partition aws-us-gov,
-// a 12-digit account, the Region us-isof-south-1.
+// (Fn::Sub), and the longest value each can take.
 var arnPlaceholders = []struct {
 	name  string
 	bound int
 }{
-	{"${AWS::Partition}", len("aws-us-gov")},
-	{"${AWS::AccountId}", len("123456789012")},
-	{"${AWS::Region}", len("us-isof-south-1")},
+	{"${AWS::Partition}", len(longestPartition)},
+	{"${AWS::AccountId}", len(sampleAccount)},
+	{"${AWS::Region}", len(longestRegion)},
 	{"${AWS::URLSuffix}", len("amazonaws.com.cn")},
 }
 
@@ -35,7 +42,7 @@ var arnPlaceholders = []struct {
 const (
 	// maxPrincipalArnBound is the longest an IAM role or user ARN can be: the
 	// longest partition, a 512-character path and a 64-character name.
-	maxPrincipalArnBound = len("arn:aws-us-gov:iam::123456789012:role") + 512 + 64
+	maxPrincipalArnBound = len("arn:"+longestPartition+":iam::"+sampleAccount+":role") + 512 + 64
 	// maxUnknownBound is IAM's longest ARN, for a value nothing is known of.
 	maxUnknownBound = 2048
 )
