@@ -9,7 +9,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -53,8 +52,7 @@ func synthGuarded(b *testing.B, n int, guarded bool) time.Duration {
 	if !guarded {
 		// A registry made without the plugin: NewTable finds it and arms
 		// nothing.
-		r := &registry{books: map[awsiam.IPrincipal]*book{}, attached: map[awsiam.IPrincipal]int{}}
-		constructs.NewConstruct_Override(r, app, jsii.String(registryID))
+		constructs.NewConstruct_Override(newRegistry(), app, jsii.String(registryID))
 	}
 	for j := 0; j < n; j++ {
 		if _, err := NewTable(stack, fmt.Sprintf("Ledger%d", j), &Props{

@@ -103,7 +103,7 @@ func TestSizeBoundMatchesSynthesizedPolicy(t *testing.T) {
 			p := propsWithExemptions(c.exempt)
 			p.DeployerPrincipalArns = c.deployers
 			p.TableProps.ResourcePolicy = c.caller
-			deployers, err := deployersOf(stack, p)
+			deployers, err := registryOf(stack).deployersOf(stack, p)
 			if err != nil {
 				t.Fatal(err)
 			}

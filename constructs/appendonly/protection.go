@@ -151,12 +151,17 @@ func mapStrings(in []string, f func(string) string) []string {
 }
 
 // templateArn turns an ARN as written into what the template holds: an ARN
-// with placeholders becomes an Fn::Sub, which CloudFormation fills in.
-func templateArn(arn string) string {
+// with placeholders becomes an Fn::Sub, which CloudFormation fills in. Each
+// is converted once per app: the same token serves every table.
+func (r *registry) templateArn(arn string) string {
 	if !strings.Contains(arn, "${AWS::") {
 		return arn
 	}
-	return *awscdk.Fn_Sub(jsii.String(arn), nil)
+	if v, ok := r.templateArns[arn]; ok {
+		return v
+	}
+	r.templateArns[arn] = *awscdk.Fn_Sub(jsii.String(arn), nil)
+	return r.templateArns[arn]
 }
 
 // boundedSize is the size in bytes of v as compact JSON once deployed, each
@@ -290,13 +295,17 @@ func resourcePolicySize(callerDoc any, ours []statement) int {
 
 // deployersOf returns who deploys the stack that holds scope: the
 // DeployerPrincipalArns prop, else the CloudFormation execution role of the
-// stack's default synthesizer.
-func deployersOf(scope constructs.Construct, props *Props) ([]string, error) {
+// stack's default synthesizer, read once per stack.
+func (r *registry) deployersOf(scope constructs.Construct, props *Props) ([]string, error) {
 	if len(props.DeployerPrincipalArns) > 0 {
 		return props.DeployerPrincipalArns, nil
 	}
 	const example = "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/cdk-hnb659fds-cfn-exec-role-${AWS::AccountId}-${AWS::Region}"
-	syn := awscdk.Stack_Of(scope).Synthesizer()
+	stack := awscdk.Stack_Of(scope)
+	if arn, ok := r.executionRoles[stack]; ok {
+		return []string{arn}, nil
+	}
+	syn := stack.Synthesizer()
 	kind := strings.TrimPrefix(fmt.Sprintf("%T", syn), "*awscdk.jsiiProxy_")
 	d, ok := syn.(awscdk.DefaultStackSynthesizer)
 	if !ok {
@@ -311,6 +320,7 @@ func deployersOf(scope constructs.Construct, props *Props) ([]string, error) {
 			"give the role it deploys with, such as %s (with your qualifier), or set the qualifier with the context key "+
 			"@aws-cdk/core:bootstrapQualifier instead of passing a synthesizer", kind, example)
 	}
+	r.executionRoles[stack] = arn
 	return []string{arn}, nil
 }
 

@@ -24,6 +24,20 @@ type registry struct {
 	// existing are the tables brought with ExistingTable, which no
 	// template holds.
 	existing []guardedTable
+	// executionRoles caches each stack's CloudFormation execution role, and
+	// templateArns each ARN's template form, so that NewTable asks the jsii
+	// kernel for them once, not once per table.
+	executionRoles map[awscdk.Stack]string
+	templateArns   map[string]string
+}
+
+func newRegistry() *registry {
+	return &registry{
+		books:          map[awsiam.IPrincipal]*book{},
+		attached:       map[awsiam.IPrincipal]int{},
+		executionRoles: map[awscdk.Stack]string{},
+		templateArns:   map[string]string{},
+	}
 }
 
 // registryOf returns the registry of the app that holds c, creating it, and
@@ -33,10 +47,7 @@ func registryOf(c constructs.IConstruct) *registry {
 	if r, ok := root.Node().TryFindChild(jsii.String(registryID)).(*registry); ok {
 		return r
 	}
-	r := &registry{
-		books:    map[awsiam.IPrincipal]*book{},
-		attached: map[awsiam.IPrincipal]int{},
-	}
+	r := newRegistry()
 	constructs.NewConstruct_Override(r, root.(constructs.Construct), jsii.String(registryID))
 	awscdk.Validations_Of(root).AddPlugins(&guard{registry: r})
 	return r

@@ -94,10 +94,11 @@ func NewTable(scope constructs.Construct, id string, props *Props) (*Table, erro
 	if err := validate(props); err != nil {
 		return nil, fmt.Errorf("appendonly.NewTable %q: invalid props:\n%w", id, err)
 	}
+	reg := registryOf(scope)
 	var prot protection
 	var callerDoc any
 	if props.Enforcement == EnforceTableWide {
-		deployers, err := deployersOf(scope, props)
+		deployers, err := reg.deployersOf(scope, props)
 		if err == nil {
 			prot = newProtection(props, deployers)
 			if rp := props.TableProps.ResourcePolicy; rp != nil {
@@ -110,7 +111,7 @@ func NewTable(scope constructs.Construct, id string, props *Props) (*Table, erro
 		}
 	}
 
-	t := &Table{enforcement: props.Enforcement, registry: registryOf(scope), exempt: slices.Clone(props.ExemptPrincipalArns)}
+	t := &Table{enforcement: props.Enforcement, registry: reg, exempt: slices.Clone(props.ExemptPrincipalArns)}
 	constructs.NewConstruct_Override(t, scope, jsii.String(id))
 	if props.ExistingTable != nil {
 		t.table = props.ExistingTable
@@ -194,14 +195,7 @@ func (t *Table) createTable(props *Props, prot protection) {
 		tp.DeletionProtection = jsii.Bool(tp.RemovalPolicy != awscdk.RemovalPolicy_DESTROY)
 	}
 
-	arns := map[string]string{} // each ARN as written, converted once
-	arn := func(s string) string {
-		if v, ok := arns[s]; ok {
-			return v
-		}
-		arns[s] = templateArn(s)
-		return arns[s]
-	}
+	arn := t.registry.templateArn
 	if tp.Encryption == awsdynamodb.TableEncryption_CUSTOMER_MANAGED {
 		if tp.EncryptionKey == nil {
 			tp.EncryptionKey = awskms.NewKey(t, jsii.String(keyID), &awskms.KeyProps{
