@@ -131,15 +131,9 @@ func Hash(item map[string]types.AttributeValue) (string, error) {
 // Tip returns the chain's last link; a chain with no item yet has Seq 0 and
 // GenesisHash.
 func (c *Chain) Tip(ctx context.Context, chain string) (Link, error) {
-	out, err := c.DB.Query(ctx, &dynamodb.QueryInput{
-		TableName:                 aws.String(c.Table),
-		KeyConditionExpression:    aws.String("#c = :c"),
-		ExpressionAttributeNames:  map[string]string{"#c": c.chainKey()},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":c": &types.AttributeValueMemberS{Value: chain}},
-		ScanIndexForward:          aws.Bool(false),
-		Limit:                     aws.Int32(1),
-		ConsistentRead:            aws.Bool(true),
-	})
+	in := c.query(chain, false)
+	in.Limit = aws.Int32(1)
+	out, err := c.DB.Query(ctx, in)
 	if err != nil {
 		return Link{}, fmt.Errorf("ledger: reading the tip of chain %q: %w", chain, err)
 	}
@@ -155,6 +149,19 @@ func (c *Chain) Tip(ctx context.Context, chain string) (Link, error) {
 		return Link{}, fmt.Errorf("ledger: chain %q item %d has no %s", chain, seq, AttrHash)
 	}
 	return Link{Chain: chain, Seq: seq, Hash: h.Value}, nil
+}
+
+// query is a consistent Query of one chain's items, in sequence order or
+// its reverse.
+func (c *Chain) query(chain string, forward bool) *dynamodb.QueryInput {
+	return &dynamodb.QueryInput{
+		TableName:                 aws.String(c.Table),
+		KeyConditionExpression:    aws.String("#c = :c"),
+		ExpressionAttributeNames:  map[string]string{"#c": c.chainKey()},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":c": &types.AttributeValueMemberS{Value: chain}},
+		ScanIndexForward:          aws.Bool(forward),
+		ConsistentRead:            aws.Bool(true),
+	}
 }
 
 func (c *Chain) seqOf(item map[string]types.AttributeValue) (int64, error) {
@@ -249,14 +256,7 @@ func (c *Chain) Verify(ctx context.Context, chain string, digest *Digest) (Link,
 	if digest != nil && digest.Chain != chain {
 		return Link{}, fmt.Errorf("ledger: the digest is of chain %q, not %q", digest.Chain, chain)
 	}
-	in := &dynamodb.QueryInput{
-		TableName:                 aws.String(c.Table),
-		KeyConditionExpression:    aws.String("#c = :c"),
-		ExpressionAttributeNames:  map[string]string{"#c": c.chainKey()},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":c": &types.AttributeValueMemberS{Value: chain}},
-		ScanIndexForward:          aws.Bool(true),
-		ConsistentRead:            aws.Bool(true),
-	}
+	in := c.query(chain, true)
 	if c.PageSize > 0 {
 		in.Limit = aws.Int32(c.PageSize)
 	}

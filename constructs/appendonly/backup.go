@@ -137,14 +137,19 @@ type BackupProps struct {
 	CopyRetentionDays int
 }
 
+// retentionDays is RetentionDays, or its default.
+func (b *BackupProps) retentionDays() int {
+	if b.RetentionDays == 0 {
+		return DefaultBackupRetentionDays
+	}
+	return b.RetentionDays
+}
+
 // validateBackup checks b, naming each prop as Backup.<field>.
 func validateBackup(b *BackupProps) []error {
 	var errs []error
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	retention := b.RetentionDays
-	if retention == 0 {
-		retention = DefaultBackupRetentionDays
-	}
+	retention := b.retentionDays()
 	if retention < 1 || retention > maxBackupDays {
 		add("Backup.RetentionDays: %d is out of range: 1 to %d days", b.RetentionDays, maxBackupDays)
 	}
@@ -224,10 +229,7 @@ func VaultDenyActions() []string { return append([]string(nil), vaultDenyActions
 // createBackup creates the vault (or brings the one given), the plan and the
 // selection that names the table.
 func (t *Table) createBackup(b *BackupProps, exempt []string) {
-	retention := b.RetentionDays
-	if retention == 0 {
-		retention = DefaultBackupRetentionDays
-	}
+	retention := b.retentionDays()
 	var vault awsbackup.IBackupVault
 	if b.VaultArn != "" {
 		vault = awsbackup.BackupVault_FromBackupVaultArn(t, jsii.String("BackupVault"), jsii.String(b.VaultArn))
