@@ -28,7 +28,7 @@ var (
 func musicTemplate(t *testing.T) cdktest.Template {
 	t.Helper()
 	appOnce.Do(func() {
-		stack, err := NewMusicStack(cdktest.NewApp(t), StackName, nil)
+		stack, err := NewMusicStack(cdktest.NewApp(t), StackName, musicStackProps())
 		if err != nil {
 			t.Fatalf("NewMusicStack: %v", err)
 		}

@@ -811,10 +811,9 @@ func (g *guard) constructPaths() *strings.Replacer {
 		if !ok {
 			continue
 		}
-		path := *e.Node().Path()
-		if _, isTable := c.(awscdk.CfnResource); isTable && strings.HasSuffix(path, "/Resource/Resource") {
-			path = strings.TrimSuffix(path, "/Resource/Resource")
-		}
+		// An L1 under an L2 named Resource (the table, inside the appendonly
+		// construct) is named by the construct that holds both.
+		path := strings.TrimSuffix(*e.Node().Path(), "/Resource/Resource")
 		pairs = append(pairs, pathOf(*stack.Node().Path(), id), path)
 	}
 	return strings.NewReplacer(pairs...)
