@@ -3,10 +3,12 @@ package ledger
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math/big"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
@@ -15,6 +17,11 @@ import (
 // item records it (AttrEncoding), so that a verifier years later knows which
 // encoding to recompute.
 const CanonicalVersion = "appendonly-canonical-v1"
+
+// errInvalidUTF8 is what Encode says of a string that is not UTF-8: the
+// SDK would store it with U+FFFD in place of the bad bytes, so its encoding
+// would not be that of what DynamoDB holds.
+var errInvalidUTF8 = errors.New("a string that is not valid UTF-8: DynamoDB would store it changed")
 
 // Encode returns the canonical encoding of an item: the same bytes for the
 // same item however its attributes, map keys and set elements are ordered,
@@ -61,6 +68,9 @@ func encodeMap(b *bytes.Buffer, m map[string]types.AttributeValue) error {
 	b.WriteByte('M')
 	putLen(b, len(names))
 	for _, k := range names {
+		if !utf8.ValidString(k) {
+			return fmt.Errorf("attribute name %q: %w", k, errInvalidUTF8)
+		}
 		putLen(b, len(k))
 		b.WriteString(k)
 		if err := encodeValue(b, m[k]); err != nil {
@@ -73,6 +83,9 @@ func encodeMap(b *bytes.Buffer, m map[string]types.AttributeValue) error {
 func encodeValue(b *bytes.Buffer, v types.AttributeValue) error {
 	switch v := v.(type) {
 	case *types.AttributeValueMemberS:
+		if !utf8.ValidString(v.Value) {
+			return errInvalidUTF8
+		}
 		putBytes(b, 'S', []byte(v.Value))
 	case *types.AttributeValueMemberN:
 		n, err := Number(v.Value)
@@ -102,6 +115,9 @@ func encodeValue(b *bytes.Buffer, v types.AttributeValue) error {
 		}
 	case *types.AttributeValueMemberSS:
 		return encodeSet(b, 's', len(v.Value), func(i int, e *bytes.Buffer) error {
+			if !utf8.ValidString(v.Value[i]) {
+				return errInvalidUTF8
+			}
 			putBytes(e, 'S', []byte(v.Value[i]))
 			return nil
 		})
@@ -194,4 +210,108 @@ func Number(s string) (string, error) {
 		out = "-" + out
 	}
 	return out, nil
+}
+
+// Decode parses a canonical encoding back into an item. Numbers come back
+// in their normalized form; sets in the order of their encoding.
+func Decode(data []byte) (map[string]types.AttributeValue, error) {
+	d := &decoder{data: data}
+	v := d.value()
+	m, ok := v.(*types.AttributeValueMemberM)
+	switch {
+	case d.err != nil:
+		return nil, fmt.Errorf("ledger: canonical encoding: %w", d.err)
+	case len(d.data) != 0:
+		return nil, fmt.Errorf("ledger: canonical encoding: %d bytes after its end", len(d.data))
+	case !ok:
+		return nil, errors.New("ledger: canonical encoding: not an item")
+	}
+	return m.Value, nil
+}
+
+type decoder struct {
+	data []byte
+	err  error
+}
+
+func (d *decoder) take(n int) []byte {
+	if d.err != nil {
+		return nil
+	}
+	if n < 0 || n > len(d.data) {
+		d.err = errors.New("truncated")
+		return nil
+	}
+	p := d.data[:n]
+	d.data = d.data[n:]
+	return p
+}
+
+func (d *decoder) n() int {
+	p := d.take(4)
+	if p == nil {
+		return 0
+	}
+	return int(binary.BigEndian.Uint32(p))
+}
+
+func (d *decoder) value() types.AttributeValue {
+	tag := d.take(1)
+	if tag == nil {
+		return nil
+	}
+	switch tag[0] {
+	case 'M':
+		count := d.n()
+		m := map[string]types.AttributeValue{}
+		for i := 0; i < count && d.err == nil; i++ {
+			k := string(d.take(d.n()))
+			m[k] = d.value()
+		}
+		return &types.AttributeValueMemberM{Value: m}
+	case 'L':
+		count := d.n()
+		var l []types.AttributeValue
+		for i := 0; i < count && d.err == nil; i++ {
+			l = append(l, d.value())
+		}
+		return &types.AttributeValueMemberL{Value: l}
+	case 'S':
+		return &types.AttributeValueMemberS{Value: string(d.take(d.n()))}
+	case 'N':
+		return &types.AttributeValueMemberN{Value: string(d.take(d.n()))}
+	case 'B':
+		return &types.AttributeValueMemberB{Value: bytes.Clone(d.take(d.n()))}
+	case 'T':
+		return &types.AttributeValueMemberBOOL{Value: true}
+	case 'F':
+		return &types.AttributeValueMemberBOOL{Value: false}
+	case '0':
+		return &types.AttributeValueMemberNULL{Value: true}
+	case 's', 'n', 'b':
+		count := d.n()
+		var ss []string
+		var bs [][]byte
+		for i := 0; i < count && d.err == nil; i++ {
+			switch v := d.value().(type) {
+			case *types.AttributeValueMemberS:
+				ss = append(ss, v.Value)
+			case *types.AttributeValueMemberN:
+				ss = append(ss, v.Value)
+			case *types.AttributeValueMemberB:
+				bs = append(bs, v.Value)
+			default:
+				d.err = errors.New("a set element that is not a string, number or binary")
+			}
+		}
+		switch tag[0] {
+		case 's':
+			return &types.AttributeValueMemberSS{Value: ss}
+		case 'n':
+			return &types.AttributeValueMemberNS{Value: ss}
+		}
+		return &types.AttributeValueMemberBS{Value: bs}
+	}
+	d.err = fmt.Errorf("unknown tag %q", tag[0])
+	return nil
 }
