@@ -2,6 +2,7 @@ package appendonly_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
@@ -108,6 +109,17 @@ var configurations = []struct {
 			RetentionDays: 180, ColdStorageAfterDays: 30, CopyToVaultArn: centralVault, CopyRetentionDays: 365,
 		}))
 	}},
+	{"Journal", func(t *testing.T, stack awscdk.Stack) {
+		p := minimalProps()
+		p.Journal = &appendonly.JournalProps{}
+		mustNewTable(t, stack, p)
+	}},
+	{"JournalCompliance", func(t *testing.T, stack awscdk.Stack) {
+		p := minimalProps()
+		p.ExemptPrincipalArns = []string{"arn:aws:iam::111122223333:role/BreakGlass"}
+		p.Journal = &appendonly.JournalProps{Lock: appendonly.ObjectLockCompliance, RetentionDays: 3650, CheckpointInterval: 30 * time.Second, BatchSize: 1000}
+		mustNewTable(t, stack, p)
+	}},
 	{"ExistingTable", func(t *testing.T, stack awscdk.Stack) {
 		existing := awsdynamodb.Table_FromTableName(stack, jsii.String("Existing"), jsii.String("Orders"))
 		mustNewTable(t, stack, &appendonly.Props{ExistingTable: existing, Enforcement: appendonly.EnforceIdentityOnlyOthersCanModify, User: &appendonly.UserProps{}})
@@ -136,7 +148,16 @@ func TestConfigurationsPassCdkNagCfnLintAndControlTower(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, rules := range failures {
-		t.Errorf("%s fails AWS Control Tower's proactive controls %v", name, rules)
+		waived := cfnguard.Waivers(templates[name])
+		var failed []string
+		for _, r := range rules {
+			if waived[r] == "" {
+				failed = append(failed, r)
+			}
+		}
+		if len(failed) > 0 {
+			t.Errorf("%s fails AWS Control Tower's proactive controls %v", name, failed)
+		}
 	}
 	if len(templates) != len(configurations) {
 		t.Errorf("linted %d templates, want %d", len(templates), len(configurations))

@@ -80,6 +80,7 @@ type Table struct {
 	backupVault awsbackup.IBackupVault
 	backupPlan  awsbackup.BackupPlan
 	literalName string // TableProps.TableName when it is not a token
+	journal     *journalResources
 }
 
 // bounds are the longest the refs can be once deployed, worked out on the
@@ -93,6 +94,14 @@ type bounds struct {
 func NewTable(scope constructs.Construct, id string, props *Props) (*Table, error) {
 	if err := validate(props); err != nil {
 		return nil, fmt.Errorf("appendonly.NewTable %q: invalid props:\n%w", id, err)
+	}
+	var sequencerDir string
+	if props.Journal != nil {
+		dir, err := buildSequencer()
+		if err != nil {
+			return nil, fmt.Errorf("appendonly.NewTable %q: Journal: building the sequencer function: %w", id, err)
+		}
+		sequencerDir = dir
 	}
 	reg := registryOf(scope)
 	var prot protection
@@ -128,6 +137,9 @@ func NewTable(scope constructs.Construct, id string, props *Props) (*Table, erro
 
 	if props.Backup != nil {
 		t.createBackup(props.Backup, props.ExemptPrincipalArns)
+	}
+	if props.Journal != nil {
+		t.createJournal(props.Journal, prot, sequencerDir)
 	}
 
 	t.policy = awsiam.NewManagedPolicy(t, jsii.String(policyID), &awsiam.ManagedPolicyProps{
@@ -179,6 +191,9 @@ func (t *Table) createTable(props *Props, prot protection) {
 	}
 
 	// What append-only requires; validation has rejected anything weaker.
+	if props.Journal != nil {
+		tp.Stream = awsdynamodb.StreamViewType_NEW_AND_OLD_IMAGES
+	}
 	tp.TimeToLiveAttribute = nil
 	//lint:ignore SA1019 the deprecated field is cleared so that only the specification below applies
 	tp.PointInTimeRecovery = nil

@@ -72,6 +72,9 @@ func validate(props *Props) error {
 	if props.Backup != nil {
 		errs = append(errs, validateBackup(props.Backup)...)
 	}
+	if props.Journal != nil {
+		errs = append(errs, validateJournal(props)...)
+	}
 	if props.User != nil && props.Role != nil {
 		add("User and Role: set one, not both: the construct creates one append principal; grant others with GrantAppend")
 	}

@@ -105,3 +105,27 @@ func Failures(templates map[string][]byte) (map[string][]string, error) {
 	}
 	return failures, nil
 }
+
+// Waivers returns the controls a template's resources record as waived
+// (Metadata "appendonly:controlTowerWaivers": rule name to "control: reason"),
+// by rule name. Every waiver names its reason, which the README lists.
+func Waivers(template []byte) map[string]string {
+	var tmpl struct {
+		Resources map[string]struct {
+			Metadata map[string]json.RawMessage
+		}
+	}
+	out := map[string]string{}
+	if json.Unmarshal(template, &tmpl) != nil {
+		return out
+	}
+	for _, r := range tmpl.Resources {
+		var w map[string]string
+		if json.Unmarshal(r.Metadata["appendonly:controlTowerWaivers"], &w) == nil {
+			for rule, why := range w {
+				out[rule] = why
+			}
+		}
+	}
+	return out
+}

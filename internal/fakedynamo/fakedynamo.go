@@ -17,7 +17,7 @@
 //     ExclusiveStartKey.
 //   - Scan with Segment and TotalSegments (each item in exactly one segment),
 //     Limit, pagination, and a ProjectionExpression of attribute names.
-//   - GetItem by key.
+//   - GetItem by key, and DescribeTable (name, ARN, key schema, status).
 //
 // What it does not model: any other PartiQL, condition, filter or update
 // expressions, indexes, streams, capacity and throttling, item and page size
@@ -57,6 +57,8 @@ type Server struct {
 
 	mu     sync.Mutex
 	tables map[string]*table
+	tokens map[string]string // ExecuteTransaction ClientRequestToken -> request
+	stream []map[string]any  // stream records, as Lambda delivers them
 }
 
 type table struct {
@@ -66,6 +68,72 @@ type table struct {
 	order []Item
 	// sortNum caches each numeric sort key's value, by the key's text.
 	sortNum map[string]*big.Rat
+}
+
+// record adds a stream record of a write to table name, as DynamoDB Streams
+// with NEW_AND_OLD_IMAGES writes it and Lambda delivers it.
+func (s *Server) record(name string, t *table, event string, oldItem, newItem Item) {
+	keys := Item{}
+	src := newItem
+	if src == nil {
+		src = oldItem
+	}
+	for _, k := range []string{t.schema.PartitionKey, t.schema.SortKey} {
+		if k != "" {
+			keys[k] = src[k]
+		}
+	}
+	n := len(s.stream) + 1
+	change := map[string]any{"ApproximateCreationDateTime": 1764547200 + n, "Keys": copyItem(keys),
+		"SequenceNumber": fmt.Sprintf("%021d", n), "SizeBytes": 1, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+	if newItem != nil {
+		change["NewImage"] = copyItem(newItem)
+	}
+	if oldItem != nil {
+		change["OldImage"] = copyItem(oldItem)
+	}
+	s.stream = append(s.stream, map[string]any{"eventID": fmt.Sprintf("%032x", n), "eventName": event, "eventSource": "aws:dynamodb",
+		"eventSourceARN": "arn:aws:dynamodb:us-east-1:111122223333:table/" + name + "/stream/2026-12-01T00:00:00.000", "dynamodb": change})
+}
+
+// StreamEvent returns stream records from..to-1 (to <= 0: all from on) as
+// the JSON of a Lambda DynamoDB event, for the journal's sequencer.
+func (s *Server) StreamEvent(from, to int) []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if to <= 0 || to > len(s.stream) {
+		to = len(s.stream)
+	}
+	data, _ := json.Marshal(map[string]any{"Records": s.stream[min(from, to):to]})
+	return data
+}
+
+// StreamLen is the number of stream records so far.
+func (s *Server) StreamLen() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.stream)
+}
+
+// Modify replaces an item and records a MODIFY stream record, as UpdateItem
+// does for someone who lifted the table's deny.
+func (s *Server) Modify(tableName string, item Item) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tables[tableName]
+	old := t.items[t.key(item)]
+	t.put(copyItem(item))
+	s.record(tableName, t, "MODIFY", old, item)
+}
+
+// Remove deletes an item and records a REMOVE stream record.
+func (s *Server) Remove(tableName string, item Item) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tables[tableName]
+	old := t.items[t.key(item)]
+	t.remove(t.key(item))
+	s.record(tableName, t, "REMOVE", old, nil)
 }
 
 func (t *table) put(item Item) {
@@ -236,6 +304,7 @@ func (s *Server) handle(op string, in map[string]any) (any, *apiError) {
 			return nil, &apiError{typ: "DuplicateItemException", message: "Duplicate primary key exists in table"}
 		}
 		t.put(item)
+		s.record(tableNameOf(in["Statement"]), t, "INSERT", nil, item)
 		return map[string]any{"Items": []any{}}, nil
 	case "ExecuteTransaction":
 		return s.transaction(in)
@@ -243,6 +312,20 @@ func (s *Server) handle(op string, in map[string]any) (any, *apiError) {
 		return s.query(in)
 	case "Scan":
 		return s.scan(in)
+	case "DescribeTable":
+		t, aerr := s.table(in)
+		if aerr != nil {
+			return nil, aerr
+		}
+		name, _ := in["TableName"].(string)
+		keys := []any{map[string]any{"AttributeName": t.schema.PartitionKey, "KeyType": "HASH"}}
+		if t.schema.SortKey != "" {
+			keys = append(keys, map[string]any{"AttributeName": t.schema.SortKey, "KeyType": "RANGE"})
+		}
+		return map[string]any{"Table": map[string]any{
+			"TableName": name, "TableStatus": "ACTIVE", "KeySchema": keys, "ItemCount": len(t.items),
+			"TableArn": "arn:aws:dynamodb:us-east-1:111122223333:table/" + name,
+		}}, nil
 	case "GetItem":
 		t, aerr := s.table(in)
 		if aerr != nil {
@@ -308,8 +391,37 @@ func (s *Server) parseInsert(stmtV, paramsV any) (*table, Item, *apiError) {
 	return t, item, nil
 }
 
+func tableNameOf(stmt any) string {
+	m := insertRe.FindStringSubmatch(fmt.Sprint(stmt))
+	if m == nil {
+		return ""
+	}
+	return strings.ReplaceAll(m[1], `""`, `"`)
+}
+
 func (s *Server) transaction(in map[string]any) (any, *apiError) {
 	stmts, _ := in["TransactStatements"].([]any)
+	// A ClientRequestToken makes the call idempotent: the same request again
+	// succeeds without writing; another request with the token is refused.
+	token, _ := in["ClientRequestToken"].(string)
+	done := false
+	if token != "" {
+		req, _ := json.Marshal(stmts)
+		if prev, ok := s.tokens[token]; ok {
+			if prev != string(req) {
+				return nil, &apiError{typ: "IdempotentParameterMismatchException", message: "The request uses the same client token as a previous, but non-identical request."}
+			}
+			return map[string]any{"Responses": []any{}}, nil
+		}
+		defer func() {
+			if s.tokens == nil {
+				s.tokens = map[string]string{}
+			}
+			if done {
+				s.tokens[token] = string(req)
+			}
+		}()
+	}
 	type write struct {
 		t    *table
 		item Item
@@ -350,9 +462,12 @@ func (s *Server) transaction(in map[string]any) (any, *apiError) {
 			message: "Transaction cancelled, please refer cancellation reasons for specific reasons [" + strings.Join(codes, ", ") + "]",
 			extra:   map[string]any{"CancellationReasons": reasons}}
 	}
-	for _, w := range writes {
+	for i, w := range writes {
 		w.t.put(w.item)
+		st, _ := stmts[i].(map[string]any)
+		s.record(tableNameOf(st["Statement"]), w.t, "INSERT", nil, w.item)
 	}
+	done = true
 	return map[string]any{"Responses": []any{}}, nil
 }
 

@@ -164,7 +164,7 @@ func TestUnknownTableAndOperation(t *testing.T) {
 	if !errors.As(err, &nf) {
 		t.Errorf("got %v, want ResourceNotFoundException", err)
 	}
-	if _, err := db.DescribeTable(context.Background(), &dynamodb.DescribeTableInput{TableName: aws.String("Ledger")}); err == nil {
-		t.Error("DescribeTable: got no error from an operation the fake does not model")
+	if _, err := db.UpdateTable(context.Background(), &dynamodb.UpdateTableInput{TableName: aws.String("Ledger")}); err == nil {
+		t.Error("UpdateTable: got no error from an operation the fake does not model")
 	}
 }

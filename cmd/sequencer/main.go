@@ -1,0 +1,185 @@
+// Command sequencer is the journal's AWS Lambda function: it receives the
+// append-only table's DynamoDB stream and puts every record into the
+// journal (package journal) in the S3 bucket, exactly once, signing each
+// checkpoint with the KMS key. The appendonly construct builds it from this
+// module's source at synth and deploys it on the provided.al2023 runtime.
+//
+// Environment: JOURNAL_BUCKET (the bucket), JOURNAL_KEY (the KMS key's id
+// or ARN), JOURNAL_ORIGIN (the table's ARN, the log's origin).
+//
+// A MODIFY or REMOVE record, which only a lifted deny allows, is journaled
+// with its old image and counted in the CloudWatch metric
+// appendonly/JournaledMutations (an embedded-metric-format log line, no API
+// call), on which the construct's alarm fires.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/appendonly/appendonly/journal"
+)
+
+func main() {
+	h, err := newHandler(context.Background())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sequencer:", err)
+		os.Exit(1)
+	}
+	lambda.Start(h.handle)
+}
+
+type handler struct {
+	seq     *journal.Sequencer
+	metrics io.Writer
+}
+
+func newHandler(ctx context.Context) (*handler, error) {
+	bucket, key, origin := os.Getenv("JOURNAL_BUCKET"), os.Getenv("JOURNAL_KEY"), os.Getenv("JOURNAL_ORIGIN")
+	if bucket == "" || key == "" || origin == "" {
+		return nil, fmt.Errorf("JOURNAL_BUCKET, JOURNAL_KEY and JOURNAL_ORIGIN must be set")
+	}
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	k := kms.NewFromConfig(cfg)
+	pub, err := k.GetPublicKey(ctx, &kms.GetPublicKeyInput{KeyId: aws.String(key)})
+	if err != nil {
+		return nil, fmt.Errorf("reading the signing key's public key: %w", err)
+	}
+	signer, err := journal.NewEd25519Signer(origin, pub.PublicKey, func(msg []byte) ([]byte, error) {
+		out, err := k.Sign(ctx, &kms.SignInput{
+			KeyId:            aws.String(key),
+			Message:          msg,
+			MessageType:      kmstypes.MessageTypeRaw,
+			SigningAlgorithm: kmstypes.SigningAlgorithmSpecEd25519Sha512,
+		})
+		if err != nil {
+			return nil, err
+		}
+		return out.Signature, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	store := &journal.S3Store{Client: s3.NewFromConfig(cfg), Bucket: bucket}
+	return &handler{seq: &journal.Sequencer{Store: store, Signer: signer, Origin: origin}, metrics: os.Stdout}, nil
+}
+
+// handle journals one batch. An error makes Lambda deliver the batch again,
+// which is always safe.
+func (h *handler) handle(ctx context.Context, ev events.DynamoDBEvent) error {
+	records, mutations, err := convert(ev)
+	if err != nil {
+		return err
+	}
+	res, err := h.seq.Integrate(ctx, records)
+	if err != nil {
+		return err
+	}
+	if mutations > 0 {
+		h.metric(mutations)
+	}
+	fmt.Fprintf(os.Stderr, "journaled %d records (%d already journaled); log size %d\n", res.Appended, res.Duplicates, res.Size)
+	return nil
+}
+
+// metric writes the count of MODIFY and REMOVE records as an embedded
+// metric format line, which CloudWatch turns into the metric
+// appendonly/JournaledMutations.
+func (h *handler) metric(n int) {
+	line, _ := json.Marshal(map[string]any{
+		"_aws": map[string]any{
+			"Timestamp": time.Now().UnixMilli(),
+			"CloudWatchMetrics": []any{map[string]any{
+				"Namespace":  "appendonly",
+				"Dimensions": [][]string{{"Origin"}},
+				"Metrics":    []any{map[string]any{"Name": "JournaledMutations", "Unit": "Count"}},
+			}},
+		},
+		"Origin":             h.seq.Origin,
+		"JournaledMutations": n,
+	})
+	fmt.Fprintln(h.metrics, string(line))
+}
+
+// convert turns Lambda's stream event into journal records, and counts the
+// MODIFY and REMOVE records.
+func convert(ev events.DynamoDBEvent) ([]journal.Record, int, error) {
+	out := make([]journal.Record, 0, len(ev.Records))
+	mutations := 0
+	for _, r := range ev.Records {
+		kind, err := journal.ParseKind(r.EventName)
+		if err != nil {
+			return nil, 0, err
+		}
+		if kind != journal.Insert {
+			mutations++
+		}
+		out = append(out, journal.Record{
+			EventID:        r.EventID,
+			Kind:           kind,
+			SequenceNumber: r.Change.SequenceNumber,
+			Created:        r.Change.ApproximateCreationDateTime.Time,
+			Keys:           item(r.Change.Keys),
+			NewImage:       item(r.Change.NewImage),
+			OldImage:       item(r.Change.OldImage),
+		})
+	}
+	return out, mutations, nil
+}
+
+func item(m map[string]events.DynamoDBAttributeValue) map[string]types.AttributeValue {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]types.AttributeValue, len(m))
+	for k, v := range m {
+		out[k] = value(v)
+	}
+	return out
+}
+
+func value(v events.DynamoDBAttributeValue) types.AttributeValue {
+	switch v.DataType() {
+	case events.DataTypeString:
+		return &types.AttributeValueMemberS{Value: v.String()}
+	case events.DataTypeNumber:
+		return &types.AttributeValueMemberN{Value: v.Number()}
+	case events.DataTypeBinary:
+		return &types.AttributeValueMemberB{Value: v.Binary()}
+	case events.DataTypeBoolean:
+		return &types.AttributeValueMemberBOOL{Value: v.Boolean()}
+	case events.DataTypeNull:
+		return &types.AttributeValueMemberNULL{Value: true}
+	case events.DataTypeMap:
+		return &types.AttributeValueMemberM{Value: item(v.Map())}
+	case events.DataTypeList:
+		l := make([]types.AttributeValue, len(v.List()))
+		for i, x := range v.List() {
+			l[i] = value(x)
+		}
+		return &types.AttributeValueMemberL{Value: l}
+	case events.DataTypeStringSet:
+		return &types.AttributeValueMemberSS{Value: v.StringSet()}
+	case events.DataTypeNumberSet:
+		return &types.AttributeValueMemberNS{Value: v.NumberSet()}
+	case events.DataTypeBinarySet:
+		return &types.AttributeValueMemberBS{Value: v.BinarySet()}
+	}
+	return &types.AttributeValueMemberNULL{Value: true}
+}
