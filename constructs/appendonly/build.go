@@ -59,9 +59,7 @@ func buildSequencer() (string, error) {
 		return "", err
 	}
 	defer os.RemoveAll(tmp)
-	cmd := exec.Command("go", "build", "-C", dir, "-trimpath", "-buildvcs=false", "-tags", "lambda.norpc",
-		"-ldflags=-s -w -buildid=", "-o", filepath.Join(tmp, "bootstrap"), sequencerCmd)
-	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH="+sequencerGOARCH, "CGO_ENABLED=0", "GOFLAGS=-mod=readonly")
+	cmd := buildCommand(dir, filepath.Join(tmp, "bootstrap"))
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build %s in %s: %v\n%s", sequencerCmd, dir, err, b)
 	}
@@ -71,6 +69,14 @@ func buildSequencer() (string, error) {
 		}
 	}
 	return out, nil
+}
+
+// buildCommand is the one way the sequencer is built.
+func buildCommand(moduleDir, out string) *exec.Cmd {
+	cmd := exec.Command("go", "build", "-C", moduleDir, "-trimpath", "-buildvcs=false", "-tags", "lambda.norpc",
+		"-ldflags=-s -w -buildid=", "-o", out, sequencerCmd)
+	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH="+sequencerGOARCH, "CGO_ENABLED=0", "GOFLAGS=-mod=readonly")
+	return cmd
 }
 
 // moduleDir is where this module's source is: the repository itself, a
