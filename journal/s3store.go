@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -110,6 +111,9 @@ func (s *S3Store) Versions(ctx context.Context, path string) ([]Version, error) 
 			}
 		}
 	}
+	// S3 lists a key's versions newest first, with seconds in their times:
+	// reversed, then sorted stably by time, they are oldest first.
+	slices.Reverse(out)
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Modified.Before(out[j].Modified) })
 	return out, nil
 }

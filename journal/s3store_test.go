@@ -1,0 +1,161 @@
+package journal
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+)
+
+// versity starts Versity Gateway (bin/versitygw, built by `make deps`), an
+// S3 server nobody here wrote that enforces Object Lock, over a temporary
+// directory, and returns a client for it with a bucket under Object Lock
+// in mode (GOVERNANCE or COMPLIANCE).
+func versity(t testing.TB, mode s3types.ObjectLockRetentionMode) (*s3.Client, string) {
+	t.Helper()
+	root := repoRoot(t)
+	bin := filepath.Join(root, "bin", "versitygw")
+	if _, err := os.Stat(bin); err != nil {
+		t.Fatalf("%s not found: run `make deps`, which builds Versity Gateway from internal/tools/versitygw", bin)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	data, versions := t.TempDir(), t.TempDir()
+	cmd := exec.Command(bin, "--port", addr, "posix", "--versioning-dir", versions, data)
+	cmd.Env = append(os.Environ(), "ROOT_ACCESS_KEY_ID=journaltest", "ROOT_SECRET_ACCESS_KEY=journaltestsecret")
+	out, _ := os.Create(filepath.Join(t.TempDir(), "versitygw.log"))
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	client := s3.New(s3.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String("http://" + addr),
+		UsePathStyle: true,
+		Credentials:  credentials.NewStaticCredentialsProvider("journaltest", "journaltestsecret", ""),
+	})
+	ctx := context.Background()
+	bucket := "journal"
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		_, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket), ObjectLockEnabledForBucket: aws.Bool(true)})
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("versitygw did not start: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	_, err = client.PutObjectLockConfiguration(ctx, &s3.PutObjectLockConfigurationInput{
+		Bucket: aws.String(bucket),
+		ObjectLockConfiguration: &s3types.ObjectLockConfiguration{
+			ObjectLockEnabled: s3types.ObjectLockEnabledEnabled,
+			Rule:              &s3types.ObjectLockRule{DefaultRetention: &s3types.DefaultRetention{Mode: s3types.ObjectLockRetentionMode(mode), Days: aws.Int32(1)}},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return client, bucket
+}
+
+func repoRoot(t testing.TB) string {
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil && filepath.Base(dir) != "versitygw" {
+			if _, err := os.Stat(filepath.Join(dir, "journal")); err == nil {
+				return dir
+			}
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("no repository root above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// TestS3StoreOnObjectLock runs the sequencer and the verifier on an S3
+// server that enforces Object Lock, and checks what the journal relies on:
+// Create refuses an existing object (If-None-Match), a checkpoint gains
+// versions, and no locked version can be deleted, governance bypass or not.
+func TestS3StoreOnObjectLock(t *testing.T) {
+	for _, mode := range []s3types.ObjectLockRetentionMode{s3types.ObjectLockRetentionModeGovernance, s3types.ObjectLockRetentionModeCompliance} {
+		t.Run(string(mode), func(t *testing.T) {
+			client, bucket := versity(t, mode)
+			ctx := context.Background()
+			store := &S3Store{Client: client, Bucket: bucket}
+			signer, verifier, _ := newKeys(t)
+			seq := &Sequencer{Store: store, Signer: signer, Origin: testOrigin}
+			var all []Record
+			for i := 0; i < 3; i++ {
+				b := inserts(i*120, (i+1)*120, 50)
+				all = append(all, b...)
+				for d := 0; d < 2; d++ { // each batch delivered twice
+					if _, err := seq.Integrate(ctx, b); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			l := mustVerify(t, store, verifier)
+			wantIntact(t, l, 360)
+			if problems, _ := CompareTable(l, tableItems(t, all)); len(problems) != 0 {
+				t.Errorf("got %v, want none", problems)
+			}
+			if len(l.Checkpoints) != 3 {
+				t.Errorf("got %d checkpoint versions, want 3", len(l.Checkpoints))
+			}
+			if err := store.Create(ctx, EntriesPath(0, TileWidth), []byte("rewritten")); !errors.Is(err, ErrExist) {
+				t.Errorf("Create over an existing bundle: got %v, want ErrExist", err)
+			}
+			vs, err := store.Versions(ctx, CheckpointPath)
+			if err != nil || len(vs) != 3 {
+				t.Fatalf("checkpoint versions: %v, %v", vs, err)
+			}
+			oldest := vs[0].ID
+			if data, _ := store.GetVersion(ctx, CheckpointPath, oldest); !strings.Contains(string(data), "\n120\n") {
+				t.Errorf("the oldest version listed is not the first checkpoint: %q", data)
+			}
+			// Deleting a locked version is refused; with a governance bypass
+			// (which the construct's bucket policy denies to all but the
+			// exempt principals) only in compliance mode.
+			for _, bypass := range []bool{false, true} {
+				_, err := client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(bucket), Key: aws.String(CheckpointPath),
+					VersionId: aws.String(oldest), BypassGovernanceRetention: aws.Bool(bypass)})
+				allowed := bypass && mode == s3types.ObjectLockRetentionModeGovernance
+				if (err == nil) != allowed {
+					t.Errorf("deleting a locked checkpoint version (bypass %v): got %v, want allowed %v", bypass, err, allowed)
+				}
+			}
+			// A delete without a version id adds a delete marker: verification
+			// still reads every locked version and names the marker.
+			if _, err := client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(bucket), Key: aws.String(CheckpointPath)}); err != nil {
+				t.Fatal(err)
+			}
+			l = mustVerify(t, store, verifier)
+			wantProblem(t, l.Problems, "checkpoint hidden", "")
+			if l.Latest.Size != 360 {
+				t.Errorf("latest %d after a delete marker, want 360", l.Latest.Size)
+			}
+		})
+	}
+}
