@@ -53,23 +53,36 @@ func (e *DuplicateItemError) Is(target error) bool { return target == ErrDuplica
 // Unwrap returns the DynamoDB error.
 func (e *DuplicateItemError) Unwrap() error { return e.Err }
 
+// MaxStatementLength is DynamoDB's limit on a PartiQL statement's length.
+// The values of an append are parameters, so only the table's and the
+// attributes' names count towards it; DynamoDB documents no limit on the
+// number of parameters, and an item is at most 400 KB.
+const MaxStatementLength = 8192
+
 // Append appends item to table with a PartiQL INSERT whose values are all
 // parameters. It never overwrites: an existing key gives a
 // *DuplicateItemError.
+//
+// It is idempotent under the SDK's retries: the INSERT runs in a
+// one-statement ExecuteTransaction, whose ClientRequestToken the SDK sets
+// once per call and sends again on each retry, so a retry after a lost
+// response succeeds without a second write (DynamoDB keeps a token for 10
+// minutes). A transaction costs twice the write capacity of a single
+// statement. A new call with the same item is a new request: a duplicate.
 func Append(ctx context.Context, db API, table string, item map[string]types.AttributeValue) error {
-	stmt, params, err := insert(table, item)
-	if err != nil {
-		return err
-	}
-	_, err = db.ExecuteStatement(ctx, &dynamodb.ExecuteStatementInput{Statement: aws.String(stmt), Parameters: params})
-	var dup *types.DuplicateItemException
+	err := AppendAll(ctx, db, table, []map[string]types.AttributeValue{item})
+	var dup *DuplicateItemError
 	if errors.As(err, &dup) {
-		return &DuplicateItemError{Table: table, Index: -1, Err: err}
+		dup.Index = -1
 	}
-	if err != nil {
-		return fmt.Errorf("ledger: append to %s: %w", table, err)
-	}
-	return nil
+	return err
+}
+
+// InsertStatement returns the statement Append sends for item: INSERT INTO
+// "table" VALUE {'a': ?, 'b': ?}, the attributes in name order.
+func InsertStatement(table string, item map[string]types.AttributeValue) string {
+	stmt, _, _ := insert(table, item)
+	return stmt
 }
 
 // AppendValue marshals v (a struct or map, with the attributevalue
@@ -84,7 +97,7 @@ func AppendValue(ctx context.Context, db API, table string, v any) error {
 
 // AppendAll appends up to MaxTransactionItems items in one transaction:
 // all of them, or, if any key exists, none (a *DuplicateItemError naming the
-// first duplicate).
+// first duplicate). Like Append, it is idempotent under the SDK's retries.
 func AppendAll(ctx context.Context, db API, table string, items []map[string]types.AttributeValue) error {
 	if len(items) == 0 {
 		return nil
@@ -142,5 +155,13 @@ func insert(table string, item map[string]types.AttributeValue) (string, []types
 		params[i] = item[k]
 	}
 	b.WriteString("}")
+	if b.Len() > MaxStatementLength {
+		return b.String(), nil, fmt.Errorf("ledger: append to %s: the INSERT statement is %d characters, over DynamoDB's limit of %d: the table's and attributes' names are too long together", table, b.Len(), MaxStatementLength)
+	}
+	for _, k := range names {
+		if _, err := Encode(map[string]types.AttributeValue{k: item[k]}); err != nil {
+			return "", nil, fmt.Errorf("ledger: append to %s: %w", table, err)
+		}
+	}
 	return b.String(), params, nil
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -17,14 +19,13 @@ import (
 
 var ctx = context.Background()
 
-func newLedger(t testing.TB) (*fakedynamo.Server, *ledger.Chain) {
+type client struct{ DB *dynamodb.Client }
+
+func newLedger(t testing.TB) (*fakedynamo.Server, client) {
 	t.Helper()
-	f := fakedynamo.New(map[string]fakedynamo.Table{
-		"Ledger":   {PartitionKey: "chain", SortKey: "seq"},
-		"Payments": {PartitionKey: "account", SortKey: "at"},
-	})
+	f := fakedynamo.New(map[string]fakedynamo.Table{"Payments": {PartitionKey: "account", SortKey: "at"}})
 	db, _ := f.Start(t)
-	return f, &ledger.Chain{DB: db, Table: "Ledger"}
+	return f, client{db}
 }
 
 func s(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
@@ -40,9 +41,9 @@ func TestAppendNeverOverwrites(t *testing.T) {
 	if !errors.Is(err, ledger.ErrDuplicateItem) {
 		t.Fatalf("second append: got %v, want ErrDuplicateItem", err)
 	}
-	var dup *types.DuplicateItemException
-	if !errors.As(err, &dup) {
-		t.Errorf("got %v, want it to wrap DynamoDB's DuplicateItemException", err)
+	var canceled *types.TransactionCanceledException
+	if !errors.As(err, &canceled) {
+		t.Errorf("got %v, want it to wrap DynamoDB's TransactionCanceledException", err)
 	}
 }
 
@@ -87,224 +88,79 @@ func TestAppendAllIsAllOrNothing(t *testing.T) {
 	}
 }
 
-// appendN appends n items to chain.
-func appendN(t testing.TB, c *ledger.Chain, chain string, n int) ledger.Link {
-	t.Helper()
-	var last ledger.Link
-	for i := 1; i <= n; i++ {
-		l, err := c.Append(ctx, chain, map[string]types.AttributeValue{"event": s(fmt.Sprintf("event %d", i)), "amount": &types.AttributeValueMemberN{Value: fmt.Sprintf("%d.50", i)}})
-		if err != nil {
-			t.Fatal(err)
+// TestAppendIsIdempotentUnderSDKRetries loses the response to the first
+// append after DynamoDB wrote the item: the SDK retries, with the same
+// ClientRequestToken, and the append succeeds without a second write.
+func TestAppendIsIdempotentUnderSDKRetries(t *testing.T) {
+	f := fakedynamo.New(map[string]fakedynamo.Table{"Payments": {PartitionKey: "account", SortKey: "at"}})
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := httptest.NewRecorder()
+		f.ServeHTTP(rec, r)
+		if calls.Add(1) == 1 {
+			// The write happened; the response is lost on the way back.
+			conn, _, _ := w.(http.Hijacker).Hijack()
+			conn.Close()
+			return
 		}
-		if l.Seq != int64(i) {
-			t.Fatalf("append %d: got sequence number %d", i, l.Seq)
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
 		}
-		last = l
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(rec.Body.Bytes())
+	}))
+	defer srv.Close()
+	db := fakedynamo.NewClient(srv.URL)
+	item := map[string]types.AttributeValue{"account": s("acme"), "at": n(1), "amount": n(10)}
+	if err := ledger.Append(ctx, db, "Payments", item); err != nil {
+		t.Fatalf("append with a lost response: %v", err)
 	}
-	return last
+	if calls.Load() != 2 {
+		t.Errorf("%d requests, want 2 (one retry)", calls.Load())
+	}
+	if got := len(f.Items("Payments")); got != 1 {
+		t.Errorf("%d items, want 1", got)
+	}
+	// A new append of the same item is a new request: a duplicate.
+	if err := ledger.Append(ctx, db, "Payments", item); !errors.Is(err, ledger.ErrDuplicateItem) {
+		t.Errorf("got %v, want ErrDuplicateItem", err)
+	}
 }
 
-func TestChainAppendsAndVerifies(t *testing.T) {
+// TestStatementLengthLimit appends items whose statement is exactly
+// DynamoDB's limit of 8,192 characters, and one longer, which is refused
+// before anything is sent.
+func TestStatementLengthLimit(t *testing.T) {
 	_, c := newLedger(t)
-	c.PageSize = 3 // several pages
-	tip := appendN(t, c, "orders", 10)
-	appendN(t, c, "refunds", 2)
-	got, err := c.Verify(ctx, "orders", nil)
-	if err != nil || got != tip {
-		t.Fatalf("Verify: got %v, %v; want %v", got, err, tip)
+	base := map[string]types.AttributeValue{"account": s("acme"), "at": n(1)}
+	stmtLen := func(name string) int {
+		item := map[string]types.AttributeValue{"account": s("acme"), "at": n(1), name: s("x")}
+		return len(ledger.InsertStatement("Payments", item))
 	}
-	d, err := c.Tip(ctx, "orders")
-	if err != nil {
-		t.Fatal(err)
+	short := stmtLen("a")
+	name := strings.Repeat("a", 1+ledger.MaxStatementLength-short)
+	if got := stmtLen(name); got != ledger.MaxStatementLength {
+		t.Fatalf("statement of %d characters, want %d", got, ledger.MaxStatementLength)
 	}
-	digest := ledger.Digest(d)
-	parsed, err := ledger.ParseDigest(digest.String())
-	if err != nil || parsed != digest {
-		t.Fatalf("ParseDigest(%q) = %v, %v", digest.String(), parsed, err)
+	item := map[string]types.AttributeValue{name: s("x")}
+	for k, v := range base {
+		item[k] = v
 	}
-	appendN2 := func() { // the chain goes on after the digest
-		if _, err := c.Append(ctx, "orders", map[string]types.AttributeValue{"event": s("later")}); err != nil {
-			t.Fatal(err)
-		}
+	if err := ledger.Append(ctx, c.DB, "Payments", item); err != nil {
+		t.Errorf("a statement of exactly %d characters: %v", ledger.MaxStatementLength, err)
 	}
-	appendN2()
-	if _, err := c.Verify(ctx, "orders", &parsed); err != nil {
-		t.Errorf("Verify against an earlier digest: %v", err)
-	}
-	if _, err := c.Append(ctx, "orders", map[string]types.AttributeValue{"seq": n(99)}); err == nil {
-		t.Error("an item setting the sequence number was appended")
+	delete(item, name)
+	item[name+"b"] = s("x")
+	item["at"] = n(2)
+	if err := ledger.Append(ctx, c.DB, "Payments", item); err == nil || !strings.Contains(err.Error(), "8192") {
+		t.Errorf("a statement of %d characters: got %v, want an error naming the limit", ledger.MaxStatementLength+1, err)
 	}
 }
 
-// Each way to tamper with a chain is found, at the right item.
-func TestVerifyFindsTampering(t *testing.T) {
-	for _, c := range []struct {
-		name       string
-		tamper     func(f *fakedynamo.Server, items []fakedynamo.Item)
-		withDigest bool
-		seq        int64
-		reason     string
-	}{
-		{"attribute changed", func(f *fakedynamo.Server, items []fakedynamo.Item) {
-			items[4]["amount"] = map[string]any{"N": "5000"}
-			f.Put("Ledger", items[4])
-		}, false, 5, "its content changed"},
-		{"attribute added", func(f *fakedynamo.Server, items []fakedynamo.Item) {
-			items[6]["note"] = map[string]any{"S": "approved"}
-			f.Put("Ledger", items[6])
-		}, false, 7, "its content changed"},
-		{"item deleted", func(f *fakedynamo.Server, items []fakedynamo.Item) {
-			f.Delete("Ledger", items[3])
-		}, false, 4, "item 4 is missing"},
-		{"item inserted", func(f *fakedynamo.Server, items []fakedynamo.Item) {
-			// Items 5 to 10 move up one; a forged item takes 5's place.
-			for i := len(items) - 1; i >= 4; i-- {
-				moved := items[i]
-				moved["seq"] = map[string]any{"N": fmt.Sprint(i + 2)}
-				f.Put("Ledger", moved)
-			}
-			forged := fakedynamo.Item{}
-			for k, v := range items[3] {
-				forged[k] = v
-			}
-			forged["seq"] = map[string]any{"N": "5"}
-			f.Put("Ledger", forged)
-		}, false, 5, "it does not follow item 4"},
-		{"two items swapped", func(f *fakedynamo.Server, items []fakedynamo.Item) {
-			a, b := items[2], items[3]
-			a["seq"], b["seq"] = b["seq"], a["seq"]
-			f.Put("Ledger", a)
-			f.Put("Ledger", b)
-		}, false, 3, "it does not follow item 2"},
-		{"tail cut below the digest", func(f *fakedynamo.Server, items []fakedynamo.Item) {
-			for _, it := range items[7:] {
-				f.Delete("Ledger", it)
-			}
-		}, true, 8, "the chain ends at item 7, below the digest's 10"},
-		{"hashes rewritten consistently", func(f *fakedynamo.Server, items []fakedynamo.Item) {
-			// The one attack the chain alone cannot show: change item 5 and
-			// recompute every hash from there.
-			rewrite(f, items, 4)
-		}, true, 10, "it is not the item the digest saw"},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			f, ch := newLedger(t)
-			tip := appendN(t, ch, "orders", 10)
-			digest := ledger.Digest(tip)
-			c.tamper(f, f.Items("Ledger"))
-			var d *ledger.Digest
-			if c.withDigest {
-				d = &digest
-			}
-			_, err := ch.Verify(ctx, "orders", d)
-			var brk *ledger.BreakError
-			if !errors.As(err, &brk) || brk.Seq != c.seq || !strings.Contains(brk.Reason, c.reason) {
-				t.Fatalf("got %v, want a break at item %d: %s", err, c.seq, c.reason)
-			}
-			if c.name == "hashes rewritten consistently" {
-				if _, err := ch.Verify(ctx, "orders", nil); err != nil {
-					t.Errorf("without the digest: got %v, want the rewritten chain to pass (only a digest catches it)", err)
-				}
-			}
-		})
-	}
-}
-
-// rewrite changes item from's amount and recomputes every hash from there,
-// as someone able to write every item could.
-func rewrite(f *fakedynamo.Server, items []fakedynamo.Item, from int) {
-	prev := items[from-1]["hash"].(map[string]any)["S"].(string)
-	for i := from; i < len(items); i++ {
-		it := items[i]
-		if i == from {
-			it["amount"] = map[string]any{"N": "5000"}
-		}
-		it["prev_hash"] = map[string]any{"S": prev}
-		h, err := ledger.Hash(fromWire(it))
-		if err != nil {
-			panic(err)
-		}
-		it["hash"] = map[string]any{"S": h}
-		f.Put("Ledger", it)
-		prev = h
-	}
-}
-
-// fromWire converts the fake's flat items (S and N only, as appendN writes)
-// to attribute values.
-func fromWire(it fakedynamo.Item) map[string]types.AttributeValue {
-	out := map[string]types.AttributeValue{}
-	for k, v := range it {
-		m := v.(map[string]any)
-		if x, ok := m["S"].(string); ok {
-			out[k] = &types.AttributeValueMemberS{Value: x}
-		} else {
-			out[k] = &types.AttributeValueMemberN{Value: m["N"].(string)}
-		}
-	}
-	return out
-}
-
-func TestConcurrentWritersKeepTheChainLinear(t *testing.T) {
+func TestInvalidUTF8IsRefused(t *testing.T) {
 	_, c := newLedger(t)
-	c.MaxAttempts = 50
-	const writers, each = 8, 15
-	var wg sync.WaitGroup
-	seqs := make(chan int64, writers*each)
-	errs := make(chan error, writers*each)
-	for w := 0; w < writers; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			for i := 0; i < each; i++ {
-				l, err := c.Append(ctx, "busy", map[string]types.AttributeValue{"writer": n(w), "i": n(i)})
-				if err != nil {
-					errs <- err
-					return
-				}
-				seqs <- l.Seq
-			}
-		}(w)
+	item := map[string]types.AttributeValue{"account": s("acme"), "at": n(1), "note": s("caf\xe9")}
+	if err := ledger.Append(ctx, c.DB, "Payments", item); err == nil || !strings.Contains(err.Error(), "UTF-8") {
+		t.Errorf("got %v, want an error saying the string is not UTF-8", err)
 	}
-	wg.Wait()
-	close(seqs)
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
-	used := map[int64]bool{}
-	for s := range seqs {
-		if used[s] {
-			t.Fatalf("sequence number %d used twice", s)
-		}
-		used[s] = true
-	}
-	if len(used) != writers*each {
-		t.Fatalf("got %d sequence numbers, want %d", len(used), writers*each)
-	}
-	tip, err := c.Verify(ctx, "busy", nil)
-	if err != nil || tip.Seq != writers*each {
-		t.Errorf("Verify: got %v, %v; want a chain of %d", tip, err, writers*each)
-	}
-}
-
-func TestContentionGivesUpWithATypedError(t *testing.T) {
-	_, c := newLedger(t)
-	c.MaxAttempts = 2
-	appendN(t, c, "hot", 1)
-	// A writer that always loses: every tip it reads is already taken,
-	// because the fake answers its Query from a stale copy.
-	c.DB = &staleTip{API: c.DB}
-	_, err := c.Append(ctx, "hot", map[string]types.AttributeValue{"x": n(1)})
-	if !errors.Is(err, ledger.ErrContention) {
-		t.Errorf("got %v, want ErrContention", err)
-	}
-}
-
-// staleTip answers every Query as if the chain were empty: each append
-// then races for sequence number 1, which is taken.
-type staleTip struct{ ledger.API }
-
-func (s *staleTip) Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
-	return &dynamodb.QueryOutput{}, nil
 }

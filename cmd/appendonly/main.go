@@ -1,13 +1,17 @@
-// Command appendonly appends to and verifies hash chains in an append-only
-// DynamoDB table, with the AWS SDK's standard configuration: profiles,
-// AWS_REGION, and AWS_ENDPOINT_URL_DYNAMODB or AWS_ENDPOINT_URL.
+// Command appendonly appends to an append-only DynamoDB table, and
+// verifies and proves its journal, with the AWS SDK's standard
+// configuration: profiles, AWS_REGION, and AWS_ENDPOINT_URL_DYNAMODB,
+// AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL.
 //
-//	appendonly append --table T --chain C [--item JSON]   (or the item as JSON on standard input)
-//	appendonly digest --table T --chain C
-//	appendonly verify --table T [--chain C] [--digest D]
+//	appendonly append --table T [--item JSON]
+//	appendonly verify --table T --bucket B --verifier-key K
+//	appendonly prove --table T --bucket B --verifier-key K --key JSON [--checkpoint FILE]
+//	appendonly check-proof --verifier-key K [FILE]
+//	appendonly verifier-key --table T --kms-key KEY
 //
-// Exit status: 0 when done (verify: intact), 1 when verify finds a break, 2
-// on a usage or access error.
+// Exit status: 0 when done (verify: intact; check-proof: the proof holds),
+// 1 when verify finds a problem or a proof does not hold, 2 on a usage or
+// access error.
 package main
 
 import (
@@ -20,11 +24,17 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"golang.org/x/mod/sumdb/note"
 
+	"github.com/appendonly/appendonly/journal"
 	"github.com/appendonly/appendonly/ledger"
 )
 
@@ -33,24 +43,46 @@ func main() {
 }
 
 const usage = `usage:
-  appendonly append --table T --chain C [--item JSON]   append an item (JSON object) to chain C;
-                                                        without --item, read it from standard input;
-                                                        prints the new sequence number and hash
-  appendonly digest --table T --chain C                 print chain C's digest, to keep elsewhere
-  appendonly verify --table T [--chain C] [--digest D]  verify chain C (against digest D),
-                                                        or every chain in T
-Common flags: --chain-key (default chain) and --seq-key (default seq) name the table's
-partition and sort keys. AWS credentials, Region and endpoint come from the SDK's standard
-configuration (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB, ...).
-Exit status: 0 done or intact, 1 verify found a break, 2 usage or access error.`
+  appendonly append --table T [--item JSON]       append an item (a JSON object; without --item,
+                                                  read from standard input) with a PartiQL INSERT
+  appendonly verify --table T (--bucket B | --dir D) --verifier-key K [--segments N]
+                                                  verify the journal (every checkpoint's signature
+                                                  and consistency, every entry) and the table against it
+  appendonly prove --table T (--bucket B | --dir D) --verifier-key K --key JSON [--checkpoint FILE]
+                                                  print the inclusion proof of the item with key JSON,
+                                                  against the latest checkpoint or the one in FILE
+  appendonly check-proof --verifier-key K [FILE]  check a proof (FILE or standard input) with only the key
+  appendonly verifier-key --table T --kms-key KEY print the journal's verifier key, from the signing
+                                                  key's public key (kms:GetPublicKey)
+K is a verifier key (name+hash+key), or @FILE holding one. AWS credentials, Region and endpoints
+come from the SDK's standard configuration (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB,
+AWS_ENDPOINT_URL_S3, ...).
+Exit status: 0 done, intact or the proof holds; 1 verify found a problem or the proof does not hold;
+2 usage or access error.`
 
-// run is the command; db, when not nil, replaces the client the SDK's
-// configuration would make.
-func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, db ledger.API) int {
-	fail := func(err error) int {
-		fmt.Fprintln(stderr, "appendonly:", err)
-		return 2
-	}
+// DB is the part of the DynamoDB client the command calls.
+type DB interface {
+	ledger.API
+	DescribeTable(ctx context.Context, in *dynamodb.DescribeTableInput, opts ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error)
+}
+
+// deps replace, in tests, the clients the SDK's configuration would make.
+type deps struct {
+	db    DB
+	store journal.Store
+	kms   func(ctx context.Context, key string) ([]byte, error) // the public key, DER
+}
+
+var commands = map[string]bool{"append": true, "verify": true, "prove": true, "check-proof": true, "verifier-key": true}
+
+// usageError is a mistake in the command line or its values: exit 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, d *deps) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprintln(stderr, usage)
 		if len(args) == 0 {
@@ -59,110 +91,358 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return 0
 	}
 	cmd := args[0]
+	if !commands[cmd] {
+		fmt.Fprintf(stderr, "appendonly: unknown command %q: append, verify, prove, check-proof or verifier-key (appendonly --help)\n", cmd)
+		return 2
+	}
+	if d == nil {
+		d = &deps{}
+	}
+	code, err := command(ctx, cmd, args[1:], stdin, stdout, stderr, d)
+	if err != nil {
+		fmt.Fprintln(stderr, "appendonly "+cmd+":", err)
+		return 2
+	}
+	return code
+}
+
+func command(ctx context.Context, cmd string, args []string, stdin io.Reader, stdout, stderr io.Writer, d *deps) (int, error) {
 	fs := flag.NewFlagSet("appendonly "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprintln(stderr, usage) }
 	table := fs.String("table", "", "the append-only table")
-	chain := fs.String("chain", "", "the chain")
 	item := fs.String("item", "", "append: the item, a JSON object (default: standard input)")
-	digest := fs.String("digest", "", "verify: a digest printed by `appendonly digest`")
-	chainKey := fs.String("chain-key", ledger.DefaultChainKey, "the partition key's name")
-	seqKey := fs.String("seq-key", ledger.DefaultSequenceKey, "the sort key's name")
-	segments := fs.Int("segments", 4, "verify without --chain: parallel scan segments")
-	if err := fs.Parse(args[1:]); err != nil {
+	bucket := fs.String("bucket", "", "the journal's S3 bucket")
+	dir := fs.String("dir", "", "a journal in a directory (appendonly's demo), instead of --bucket")
+	vkey := fs.String("verifier-key", "", "the journal's verifier key, or @FILE")
+	key := fs.String("key", "", "prove: the item's key attributes, a JSON object")
+	checkpoint := fs.String("checkpoint", "", "prove: a file holding the signed checkpoint to prove against")
+	kmsKey := fs.String("kms-key", "", "verifier-key: the journal's KMS signing key (id, ARN or alias)")
+	segments := fs.Int("segments", 4, "verify: parallel scan segments of the table")
+	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return 0
+			return 0, nil
 		}
-		return 2
+		return 2, nil
 	}
-	if fs.NArg() > 0 {
-		return fail(fmt.Errorf("%s: unexpected argument %q", cmd, fs.Arg(0)))
+	need := func(name, value string) error {
+		if value == "" {
+			return usagef("--%s is required", name)
+		}
+		return nil
 	}
-	if *table == "" {
-		return fail(fmt.Errorf("%s: --table is required", cmd))
+	if cmd != "check-proof" && fs.NArg() > 0 {
+		return 2, usagef("unexpected argument %q", fs.Arg(0))
 	}
-	if (cmd == "append" || cmd == "digest") && *chain == "" {
-		return fail(fmt.Errorf("%s: --chain is required", cmd))
+	if cmd != "check-proof" {
+		if err := need("table", *table); err != nil {
+			return 2, err
+		}
 	}
-	if db == nil {
-		cfg, err := config.LoadDefaultConfig(ctx)
+	var cfg *aws.Config
+	loadCfg := func() (aws.Config, error) {
+		if cfg == nil {
+			c, err := config.LoadDefaultConfig(ctx)
+			if err != nil {
+				return c, err
+			}
+			cfg = &c
+		}
+		return *cfg, nil
+	}
+	if d.db == nil && cmd != "check-proof" {
+		c, err := loadCfg()
 		if err != nil {
-			return fail(err)
+			return 2, err
 		}
-		db = dynamodb.NewFromConfig(cfg)
+		d.db = dynamodb.NewFromConfig(c)
 	}
-	c := &ledger.Chain{DB: db, Table: *table, ChainKey: *chainKey, SequenceKey: *seqKey}
 	switch cmd {
 	case "append":
 		data := []byte(*item)
 		if *item == "" {
 			var err error
 			if data, err = io.ReadAll(stdin); err != nil {
-				return fail(err)
+				return 2, err
 			}
 		}
 		av, err := itemFromJSON(data)
 		if err != nil {
-			return fail(fmt.Errorf("append: %v", err))
+			return 2, usagef("--item: %v", err)
 		}
-		l, err := c.Append(ctx, *chain, av)
+		if err := ledger.Append(ctx, d.db, *table, av); err != nil {
+			return 2, err
+		}
+		fmt.Fprintln(stdout, "appended")
+		return 0, nil
+	case "verifier-key":
+		if err := need("kms-key", *kmsKey); err != nil {
+			return 2, err
+		}
+		desc, err := describe(ctx, d.db, *table)
 		if err != nil {
-			return fail(err)
+			return 2, err
 		}
-		fmt.Fprintf(stdout, "%d %s\n", l.Seq, l.Hash)
-	case "digest":
-		l, err := c.Tip(ctx, *chain)
-		if err != nil {
-			return fail(err)
-		}
-		fmt.Fprintln(stdout, ledger.Digest(l))
-	case "verify":
-		var d *ledger.Digest
-		if *digest != "" {
-			parsed, err := ledger.ParseDigest(*digest)
+		if d.kms == nil {
+			c, err := loadCfg()
 			if err != nil {
-				return fail(err)
+				return 2, err
 			}
-			d = &parsed
-			if *chain == "" {
-				*chain = parsed.Chain
+			client := kms.NewFromConfig(c)
+			d.kms = func(ctx context.Context, key string) ([]byte, error) {
+				out, err := client.GetPublicKey(ctx, &kms.GetPublicKeyInput{KeyId: aws.String(key)})
+				if err != nil {
+					return nil, err
+				}
+				return out.PublicKey, nil
 			}
 		}
-		var brk *ledger.BreakError
-		if *chain != "" {
-			tip, err := c.Verify(ctx, *chain, d)
-			if errors.As(err, &brk) {
-				fmt.Fprintln(stdout, err)
-				return 1
-			}
-			if err != nil {
-				return fail(err)
-			}
-			fmt.Fprintf(stdout, "chain %q intact: %d items, tip %s\n", *chain, tip.Seq, tip.Hash)
-			return 0
-		}
-		tips, err := c.VerifyAll(ctx, *segments, nil)
-		if err != nil && !errors.As(err, &brk) {
-			return fail(err)
-		}
-		names := make([]string, 0, len(tips))
-		for name := range tips {
-			names = append(names, name)
-		}
-		sort.Strings(names)
+		der, err := d.kms(ctx, *kmsKey)
 		if err != nil {
-			for _, line := range strings.Split(err.Error(), "\n") {
-				fmt.Fprintln(stdout, line)
-			}
-			return 1
+			return 2, err
 		}
-		for _, name := range names {
-			fmt.Fprintf(stdout, "chain %q intact: %d items, tip %s\n", name, tips[name].Seq, tips[name].Hash)
+		vk, err := journal.VerifierKey(aws.ToString(desc.TableArn), der)
+		if err != nil {
+			return 2, err
 		}
-	default:
-		return fail(fmt.Errorf("unknown command %q: append, digest or verify (appendonly --help)", cmd))
+		fmt.Fprintln(stdout, vk)
+		return 0, nil
 	}
-	return 0
+	verifier, err := parseVerifierKey(*vkey)
+	if err != nil {
+		return 2, err
+	}
+	if cmd == "check-proof" {
+		return checkProof(fs, stdin, stdout, verifier)
+	}
+	desc, err := describe(ctx, d.db, *table)
+	if err != nil {
+		return 2, err
+	}
+	if origin := aws.ToString(desc.TableArn); origin != verifier.Name() {
+		return 2, usagef("--verifier-key: the key is %q's, not table %s's (%s)", verifier.Name(), *table, origin)
+	}
+	if d.store == nil {
+		switch {
+		case *bucket != "" && *dir != "":
+			return 2, usagef("--bucket and --dir: give one")
+		case *dir != "":
+			if st, err := os.Stat(*dir); err != nil || !st.IsDir() {
+				return 2, usagef("--dir: %s is not a directory", *dir)
+			}
+			d.store = &journal.DirStore{Dir: *dir}
+		case *bucket != "":
+			c, err := loadCfg()
+			if err != nil {
+				return 2, err
+			}
+			client := s3.NewFromConfig(c, func(o *s3.Options) { o.UsePathStyle = o.BaseEndpoint != nil })
+			if _, err := client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(*bucket)}); err != nil {
+				return 2, usagef("--bucket: %s cannot be read: %v", *bucket, err)
+			}
+			d.store = &journal.S3Store{Client: client, Bucket: *bucket}
+		default:
+			return 2, usagef("--bucket is required (or --dir)")
+		}
+	}
+	switch cmd {
+	case "verify":
+		return verify(ctx, d, *table, desc, verifier, *segments, stdout)
+	case "prove":
+		if err := need("key", *key); err != nil {
+			return 2, err
+		}
+		k, err := keyFromJSON(*key, desc)
+		if err != nil {
+			return 2, err
+		}
+		var cp []byte
+		if *checkpoint != "" {
+			if cp, err = os.ReadFile(*checkpoint); err != nil {
+				return 2, usagef("--checkpoint: %v", err)
+			}
+		}
+		p, err := journal.Prove(ctx, d.store, verifier, k, cp)
+		if errors.Is(err, journal.ErrNotInJournal) {
+			fmt.Fprintf(stdout, "no journal entry inserted the item with key %s\n", journal.FormatKey(k))
+			return 1, nil
+		}
+		if err != nil {
+			return 2, err
+		}
+		text, _ := p.MarshalText()
+		_, _ = stdout.Write(text)
+		return 0, nil
+	}
+	return 2, usagef("unknown command")
+}
+
+func describe(ctx context.Context, db DB, table string) (*types.TableDescription, error) {
+	out, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
+	var nf *types.ResourceNotFoundException
+	if errors.As(err, &nf) {
+		return nil, usagef("--table: table %s not found (check the name and the Region)", table)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out.Table, nil
+}
+
+func parseVerifierKey(s string) (note.Verifier, error) {
+	if s == "" {
+		return nil, usagef("--verifier-key is required: the journal's key (appendonly verifier-key prints it)")
+	}
+	if file, ok := strings.CutPrefix(s, "@"); ok {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return nil, usagef("--verifier-key: %v", err)
+		}
+		s = strings.TrimSpace(string(data))
+	}
+	v, err := note.NewVerifier(s)
+	if err != nil {
+		return nil, usagef("--verifier-key: %v: want name+hash+key, as appendonly verifier-key prints it", err)
+	}
+	return v, nil
+}
+
+func checkProof(fs *flag.FlagSet, stdin io.Reader, stdout io.Writer, v note.Verifier) (int, error) {
+	var data []byte
+	var err error
+	switch fs.NArg() {
+	case 0:
+		data, err = io.ReadAll(stdin)
+	case 1:
+		data, err = os.ReadFile(fs.Arg(0))
+	default:
+		return 2, usagef("one proof file at most")
+	}
+	if err != nil {
+		return 2, err
+	}
+	p, err := journal.ParseProof(data)
+	if err != nil {
+		return 2, usagef("%v", err)
+	}
+	c, e, err := p.Check(v)
+	if err != nil {
+		fmt.Fprintln(stdout, "the proof does not hold:", err)
+		return 1, nil
+	}
+	img := "{}"
+	if e.NewImage.Inline != nil {
+		if it, err := ledger.Decode(e.NewImage.Inline); err == nil {
+			b, _ := json.Marshal(jsonItem(it))
+			img = string(b)
+		}
+	}
+	fmt.Fprintf(stdout, "the proof holds: entry %d (%s of item %s at %s) is in %s's log of %d entries\n%s\n",
+		p.Index, e.Kind, journal.FormatKey(e.Key), e.Created.Format("2006-01-02T15:04:05Z"), c.Origin, c.Size, img)
+	return 0, nil
+}
+
+func verify(ctx context.Context, d *deps, table string, desc *types.TableDescription, v note.Verifier, segments int, stdout io.Writer) (int, error) {
+	l, err := (&journal.Verifier{Store: d.store, Key: v}).Verify(ctx)
+	if err != nil {
+		return 2, err
+	}
+	items, err := scan(ctx, d.db, table, desc, segments)
+	if err != nil {
+		return 2, err
+	}
+	problems, pending := journal.CompareTable(l, items)
+	problems = append(l.Problems, problems...)
+	fmt.Fprintf(stdout, "journal: %d entries, %d checkpoint versions (the latest covers %d entries)\n", l.Size, len(l.Checkpoints), l.Latest.Size)
+	fmt.Fprintf(stdout, "table %s: %d items\n", table, len(items))
+	if pending > 0 {
+		fmt.Fprintf(stdout, "%d items are journaled after the latest checkpoint: the next checkpoint covers them\n", pending)
+	}
+	for _, p := range problems {
+		fmt.Fprintln(stdout, p)
+	}
+	switch {
+	case len(problems) > 0:
+		fmt.Fprintf(stdout, "%d problems found\n", len(problems))
+		return 1, nil
+	case l.Size == 0 && len(items) == 0:
+		fmt.Fprintln(stdout, "nothing to verify: the journal and the table are empty")
+	default:
+		fmt.Fprintf(stdout, "intact: every checkpoint signed and consistent, every item in the table journaled and identical\n")
+	}
+	return 0, nil
+}
+
+// scan reads every item of the table, in parallel segments, with
+// consistent reads, as the key's and the item's canonical encodings.
+func scan(ctx context.Context, db DB, table string, desc *types.TableDescription, segments int) ([]journal.TableItem, error) {
+	if segments < 1 {
+		segments = 1
+	}
+	var mu sync.Mutex
+	var out []journal.TableItem
+	errs := make([]error, segments)
+	var wg sync.WaitGroup
+	for s := 0; s < segments; s++ {
+		wg.Add(1)
+		go func(s int) {
+			defer wg.Done()
+			p := dynamodb.NewScanPaginator(db, &dynamodb.ScanInput{TableName: aws.String(table), Segment: aws.Int32(int32(s)),
+				TotalSegments: aws.Int32(int32(segments)), ConsistentRead: aws.Bool(true)})
+			for p.HasMorePages() {
+				page, err := p.NextPage(ctx)
+				if err != nil {
+					errs[s] = fmt.Errorf("scanning %s: %w", table, err)
+					return
+				}
+				for _, it := range page.Items {
+					keys := map[string]types.AttributeValue{}
+					for _, k := range desc.KeySchema {
+						keys[aws.ToString(k.AttributeName)] = it[aws.ToString(k.AttributeName)]
+					}
+					ke, err1 := ledger.Encode(keys)
+					ie, err2 := ledger.Encode(it)
+					if err := errors.Join(err1, err2); err != nil {
+						errs[s] = err
+						return
+					}
+					mu.Lock()
+					out = append(out, journal.TableItem{Key: ke, Item: ie})
+					mu.Unlock()
+				}
+			}
+		}(s)
+	}
+	wg.Wait()
+	sort.Slice(out, func(i, j int) bool { return string(out[i].Key) < string(out[j].Key) })
+	return out, errors.Join(errs...)
+}
+
+// keyFromJSON reads a key: exactly the table's key attributes.
+func keyFromJSON(s string, desc *types.TableDescription) ([]byte, error) {
+	item, err := itemFromJSON([]byte(s))
+	if err != nil {
+		return nil, usagef("--key: %v", err)
+	}
+	var names []string
+	for _, k := range desc.KeySchema {
+		names = append(names, aws.ToString(k.AttributeName))
+	}
+	for _, n := range names {
+		if _, ok := item[n]; !ok {
+			return nil, usagef("--key: no %q: the table's key attributes are %s", n, strings.Join(names, " and "))
+		}
+	}
+	for n := range item {
+		found := false
+		for _, k := range names {
+			found = found || k == n
+		}
+		if !found {
+			return nil, usagef("--key: %q is not a key attribute: the table's key attributes are %s", n, strings.Join(names, " and "))
+		}
+	}
+	return ledger.Encode(item)
 }
 
 // itemFromJSON converts a JSON object to an item: objects to M, arrays to L,
@@ -172,14 +452,14 @@ func itemFromJSON(data []byte) (map[string]types.AttributeValue, error) {
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil {
-		return nil, fmt.Errorf("the item is not JSON: %v", err)
+		return nil, fmt.Errorf("not JSON: %v", err)
 	}
 	if dec.More() {
-		return nil, errors.New("the item is followed by more JSON")
+		return nil, errors.New("followed by more JSON")
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
-		return nil, errors.New("the item is not a JSON object")
+		return nil, errors.New("not a JSON object")
 	}
 	return toAttributeValue(m).(*types.AttributeValueMemberM).Value, nil
 }
@@ -206,4 +486,22 @@ func toAttributeValue(v any) types.AttributeValue {
 		return &types.AttributeValueMemberBOOL{Value: v}
 	}
 	return &types.AttributeValueMemberNULL{Value: true}
+}
+
+// jsonItem renders an item for printing.
+func jsonItem(item map[string]types.AttributeValue) map[string]any {
+	out := map[string]any{}
+	for k, v := range item {
+		var x map[string]any
+		dec := json.NewDecoder(strings.NewReader(journal.FormatKey(mustEncode(map[string]types.AttributeValue{"v": v}))))
+		dec.UseNumber() // numbers exactly as stored, in their normalized form
+		_ = dec.Decode(&x)
+		out[k] = x["v"]
+	}
+	return out
+}
+
+func mustEncode(item map[string]types.AttributeValue) []byte {
+	b, _ := ledger.Encode(item)
+	return b
 }

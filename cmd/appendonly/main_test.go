@@ -3,83 +3,169 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-lambda-go/events"
+	"golang.org/x/mod/sumdb/note"
+
 	"github.com/appendonly/appendonly/internal/fakedynamo"
+	"github.com/appendonly/appendonly/journal"
 )
 
-// cli runs the command against the fake through the SDK's standard
-// configuration: the endpoint from AWS_ENDPOINT_URL_DYNAMODB.
-func cli(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
+const tableArn = "arn:aws:dynamodb:us-east-1:111122223333:table/Music"
+
+type env struct {
+	t      *testing.T
+	fake   *fakedynamo.Server
+	db     *deps
+	dir    string
+	vkey   string
+	seq    *journal.Sequencer
+	synced int
+}
+
+func newEnv(t *testing.T) *env {
+	f := fakedynamo.New(map[string]fakedynamo.Table{"Music": {PartitionKey: "Artist", SortKey: "SongTitle"}})
+	db, _ := f.Start(t)
+	skey, vkey, err := note.GenerateKey(rand.Reader, tableArn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, _ := note.NewSigner(skey)
+	dir := t.TempDir()
+	store := &journal.DirStore{Dir: dir}
+	return &env{t: t, fake: f, db: &deps{db: db}, dir: dir, vkey: vkey,
+		seq: &journal.Sequencer{Store: store, Signer: signer, Origin: tableArn}}
+}
+
+// sequence delivers the fake's new stream records to the sequencer, as
+// Lambda would.
+func (e *env) sequence() {
+	e.t.Helper()
+	var ev events.DynamoDBEvent
+	if err := json.Unmarshal(e.fake.StreamEvent(e.synced, 0), &ev); err != nil {
+		e.t.Fatal(err)
+	}
+	e.synced = e.fake.StreamLen()
+	records, _, err := journal.FromLambda(ev)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := e.seq.Integrate(context.Background(), records); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+func (e *env) cli(stdin string, args ...string) (int, string, string) {
+	e.t.Helper()
 	var out, errOut bytes.Buffer
-	code = run(context.Background(), args, strings.NewReader(stdin), &out, &errOut, nil)
+	d := *e.db
+	code := run(context.Background(), args, strings.NewReader(stdin), &out, &errOut, &d)
 	return code, out.String(), errOut.String()
 }
 
-func TestCommandEndToEnd(t *testing.T) {
-	f := fakedynamo.New(map[string]fakedynamo.Table{"Ledger": {PartitionKey: "chain", SortKey: "seq"}})
-	_, srv := f.Start(t)
-	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", srv.URL)
-	t.Setenv("AWS_REGION", "us-east-1")
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKIAFAKEDYNAMO")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "fake")
-	t.Setenv("AWS_CONFIG_FILE", "/dev/null")
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-
-	for i, item := range []string{`{"event": "opened", "amount": 1.50}`, `{"event": "paid", "amount": 100, "tags": ["a", "b"]}`} {
-		code, out, errOut := cli(t, "", "append", "--table", "Ledger", "--chain", "orders", "--item", item)
-		if code != 0 || !strings.HasPrefix(out, []string{"1 ", "2 "}[i]) {
-			t.Fatalf("append %d: exit %d, %q, %q", i+1, code, out, errOut)
+func TestAppendVerifyProve(t *testing.T) {
+	e := newEnv(t)
+	if code, out, _ := e.cli("", "verify", "--table", "Music", "--dir", e.dir, "--verifier-key", e.vkey); code != 0 || !strings.Contains(out, "nothing to verify") {
+		t.Errorf("empty: exit %d, %q, want 0 and nothing to verify", code, out)
+	}
+	for _, item := range []string{
+		`{"Artist": "Acme Band", "SongTitle": "PartiQL Rocks"}`,
+		`{"Artist": "Acme Band", "SongTitle": "Second Song", "AwardsWon": 1.50}`,
+	} {
+		if code, out, errOut := e.cli("", "append", "--table", "Music", "--item", item); code != 0 {
+			t.Fatalf("append: exit %d, %q, %q", code, out, errOut)
 		}
 	}
-	if code, out, errOut := cli(t, `{"event": "shipped"}`, "append", "--table", "Ledger", "--chain", "orders"); code != 0 || !strings.HasPrefix(out, "3 ") {
-		t.Fatalf("append from standard input: exit %d, %q, %q", code, out, errOut)
+	if code, _, errOut := e.cli(`{"Artist": "Acme Band", "SongTitle": "PartiQL Rocks"}`, "append", "--table", "Music"); code != 2 || !strings.Contains(errOut, "exists") {
+		t.Errorf("duplicate: exit %d, %q, want 2 and the duplicate named", code, errOut)
 	}
-	code, digest, errOut := cli(t, "", "digest", "--table", "Ledger", "--chain", "orders")
-	if code != 0 || !strings.HasPrefix(digest, "v1.") {
-		t.Fatalf("digest: exit %d, %q, %q", code, digest, errOut)
+	// Appended but not yet sequenced: named, not called intact.
+	if code, out, _ := e.cli("", "verify", "--table", "Music", "--dir", e.dir, "--verifier-key", e.vkey); code != 1 || !strings.Contains(out, "not journaled") {
+		t.Errorf("before sequencing: exit %d, %q", code, out)
 	}
-	digest = strings.TrimSpace(digest)
-	if code, out, _ := cli(t, "", "verify", "--table", "Ledger", "--digest", digest); code != 0 || !strings.Contains(out, "intact: 3 items") {
-		t.Fatalf("verify: exit %d, %q", code, out)
-	}
-	if code, out, _ := cli(t, "", "verify", "--table", "Ledger"); code != 0 || !strings.Contains(out, `chain "orders" intact`) {
-		t.Fatalf("verify every chain: exit %d, %q", code, out)
+	e.sequence()
+	code, out, errOut := e.cli("", "verify", "--table", "Music", "--dir", e.dir, "--verifier-key", e.vkey)
+	if code != 0 || !strings.Contains(out, "intact") || !strings.Contains(out, "2 items") {
+		t.Fatalf("verify: exit %d, %q, %q", code, out, errOut)
 	}
 
-	// Tamper: change item 2's amount behind the API's back.
-	items := f.Items("Ledger")
-	items[1]["amount"] = map[string]any{"N": "1000000"}
-	f.Put("Ledger", items[1])
-	code, out, _ := cli(t, "", "verify", "--table", "Ledger", "--digest", digest)
-	if code != 1 || !strings.Contains(out, `chain "orders" breaks at item 2: its content changed`) {
-		t.Errorf("verify after tampering: exit %d, %q; want 1 and the break at item 2", code, out)
+	code, proof, errOut := e.cli("", "prove", "--table", "Music", "--dir", e.dir, "--verifier-key", e.vkey,
+		"--key", `{"Artist": "Acme Band", "SongTitle": "Second Song"}`)
+	if code != 0 {
+		t.Fatalf("prove: exit %d, %q", code, errOut)
 	}
-	if code, out, _ := cli(t, "", "verify", "--table", "Ledger"); code != 1 || !strings.Contains(out, "breaks at item 2") {
-		t.Errorf("verify every chain after tampering: exit %d, %q", code, out)
+	file := filepath.Join(t.TempDir(), "proof")
+	if err := os.WriteFile(file, []byte(proof), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(t.TempDir(), "key")
+	_ = os.WriteFile(keyFile, []byte(e.vkey+"\n"), 0o644)
+	code, out, _ = e.cli("", "check-proof", "--verifier-key", "@"+keyFile, file)
+	if code != 0 || !strings.Contains(out, "the proof holds: entry 1") || !strings.Contains(out, `"AwardsWon":15E-1`) {
+		t.Errorf("check-proof: exit %d, %q", code, out)
+	}
+	if code, out, _ := e.cli(strings.Replace(proof, "index 1", "index 0", 1), "check-proof", "--verifier-key", e.vkey); code != 1 || !strings.Contains(out, "does not hold") {
+		t.Errorf("check-proof of a changed proof: exit %d, %q, want 1", code, out)
+	}
+
+	// Tampering, past every policy: a changed item, a deleted one, and a
+	// change the table reported on its stream.
+	e.fake.Put("Music", fakedynamo.Item{"Artist": map[string]any{"S": "Acme Band"}, "SongTitle": map[string]any{"S": "PartiQL Rocks"}, "AwardsWon": map[string]any{"N": "3"}})
+	e.fake.Modify("Music", fakedynamo.Item{"Artist": map[string]any{"S": "Acme Band"}, "SongTitle": map[string]any{"S": "Second Song"}})
+	e.sequence()
+	code, out, _ = e.cli("", "verify", "--table", "Music", "--dir", e.dir, "--verifier-key", e.vkey)
+	if code != 1 || !strings.Contains(out, `changed: item {"Artist":"Acme Band","SongTitle":"PartiQL Rocks"} (journal entry 0)`) ||
+		!strings.Contains(out, `modified: item {"Artist":"Acme Band","SongTitle":"Second Song"} (journal entry 2)`) {
+		t.Errorf("after tampering: exit %d, %q", code, out)
 	}
 }
 
-func TestCommandUsageErrors(t *testing.T) {
+func TestUsageErrors(t *testing.T) {
+	e := newEnv(t)
+	_, other, _ := note.GenerateKey(rand.Reader, "arn:aws:dynamodb:us-east-1:111122223333:table/Other")
 	for _, c := range []struct {
 		args []string
 		want string
 	}{
-		{nil, "usage:"},
-		{[]string{"append", "--chain", "c"}, "appendonly: append: --table is required"},
-		{[]string{"digest", "--table", "T"}, "appendonly: digest: --chain is required"},
-		{[]string{"verify", "--table", "T", "--digest", "nope"}, `appendonly: ledger: digest "nope"`},
-		{[]string{"rewrite", "--table", "T"}, `appendonly: unknown command "rewrite"`},
-		{[]string{"append", "--table", "T", "--chain", "c", "--item", "[1]"}, "appendonly: append: the item is not a JSON object"},
+		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
+		{[]string{"nosuch", "--help"}, `unknown command "nosuch"`},
+		{[]string{"verify"}, "--table is required"},
+		{[]string{"verify", "--tabel", "Music"}, "flag provided but not defined: -tabel"},
+		{[]string{"verify", "--table", "Musik", "--dir", e.dir, "--verifier-key", e.vkey}, "table Musik not found"},
+		{[]string{"verify", "--table", "Music", "--dir", e.dir}, "--verifier-key is required"},
+		{[]string{"verify", "--table", "Music", "--dir", e.dir, "--verifier-key", "garbage"}, "want name+hash+key"},
+		{[]string{"verify", "--table", "Music", "--dir", e.dir, "--verifier-key", other}, "not table Music's"},
+		{[]string{"verify", "--table", "Music", "--dir", filepath.Join(e.dir, "nosuch"), "--verifier-key", e.vkey}, "is not a directory"},
+		{[]string{"prove", "--table", "Music", "--dir", e.dir, "--verifier-key", e.vkey, "--key", `{"Artsit": "x", "SongTitle": "y"}`}, `no "Artist"`},
+		{[]string{"prove", "--table", "Music", "--dir", e.dir, "--verifier-key", e.vkey, "--key", `{"Artist": "x", "SongTitle": "y", "z": 1}`}, `"z" is not a key attribute`},
+		{[]string{"check-proof", "--verifier-key", e.vkey, "/nonexistent"}, "no such file"},
 	} {
-		code, _, errOut := cli(t, "", c.args...)
-		if code != 2 || !strings.Contains(errOut, c.want) {
-			t.Errorf("%v: exit %d, %q; want 2 and %q", c.args, code, errOut, c.want)
+		code, out, errOut := e.cli("", c.args...)
+		if code != 2 || !strings.Contains(errOut, c.want) || strings.Contains(out, "intact") {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want 2 and %q", c.args, code, out, errOut, c.want)
 		}
 	}
-	if code, _, errOut := cli(t, "", "--help"); code != 0 || !strings.Contains(errOut, "appendonly verify --table T [--chain C] [--digest D]") {
+	if code, _, errOut := e.cli("", "--help"); code != 0 || !strings.Contains(errOut, "check-proof") {
 		t.Errorf("--help: exit %d, %q", code, errOut)
+	}
+}
+
+func TestVerifierKey(t *testing.T) {
+	e := newEnv(t)
+	der := []byte{0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00}
+	der = append(der, bytes.Repeat([]byte{7}, 32)...)
+	e.db.kms = func(context.Context, string) ([]byte, error) { return der, nil }
+	code, out, errOut := e.cli("", "verifier-key", "--table", "Music", "--kms-key", "alias/journal")
+	if code != 0 || !strings.HasPrefix(out, tableArn+"+") {
+		t.Fatalf("exit %d, %q, %q", code, out, errOut)
+	}
+	if _, err := note.NewVerifier(strings.TrimSpace(out)); err != nil {
+		t.Errorf("the printed key does not parse: %v", err)
 	}
 }

@@ -25,7 +25,6 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -83,7 +82,7 @@ func newHandler(ctx context.Context) (*handler, error) {
 // handle journals one batch. An error makes Lambda deliver the batch again,
 // which is always safe.
 func (h *handler) handle(ctx context.Context, ev events.DynamoDBEvent) error {
-	records, mutations, err := convert(ev)
+	records, mutations, err := journal.FromLambda(ev)
 	if err != nil {
 		return err
 	}
@@ -115,71 +114,4 @@ func (h *handler) metric(n int) {
 		"JournaledMutations": n,
 	})
 	fmt.Fprintln(h.metrics, string(line))
-}
-
-// convert turns Lambda's stream event into journal records, and counts the
-// MODIFY and REMOVE records.
-func convert(ev events.DynamoDBEvent) ([]journal.Record, int, error) {
-	out := make([]journal.Record, 0, len(ev.Records))
-	mutations := 0
-	for _, r := range ev.Records {
-		kind, err := journal.ParseKind(r.EventName)
-		if err != nil {
-			return nil, 0, err
-		}
-		if kind != journal.Insert {
-			mutations++
-		}
-		out = append(out, journal.Record{
-			EventID:        r.EventID,
-			Kind:           kind,
-			SequenceNumber: r.Change.SequenceNumber,
-			Created:        r.Change.ApproximateCreationDateTime.Time,
-			Keys:           item(r.Change.Keys),
-			NewImage:       item(r.Change.NewImage),
-			OldImage:       item(r.Change.OldImage),
-		})
-	}
-	return out, mutations, nil
-}
-
-func item(m map[string]events.DynamoDBAttributeValue) map[string]types.AttributeValue {
-	if m == nil {
-		return nil
-	}
-	out := make(map[string]types.AttributeValue, len(m))
-	for k, v := range m {
-		out[k] = value(v)
-	}
-	return out
-}
-
-func value(v events.DynamoDBAttributeValue) types.AttributeValue {
-	switch v.DataType() {
-	case events.DataTypeString:
-		return &types.AttributeValueMemberS{Value: v.String()}
-	case events.DataTypeNumber:
-		return &types.AttributeValueMemberN{Value: v.Number()}
-	case events.DataTypeBinary:
-		return &types.AttributeValueMemberB{Value: v.Binary()}
-	case events.DataTypeBoolean:
-		return &types.AttributeValueMemberBOOL{Value: v.Boolean()}
-	case events.DataTypeNull:
-		return &types.AttributeValueMemberNULL{Value: true}
-	case events.DataTypeMap:
-		return &types.AttributeValueMemberM{Value: item(v.Map())}
-	case events.DataTypeList:
-		l := make([]types.AttributeValue, len(v.List()))
-		for i, x := range v.List() {
-			l[i] = value(x)
-		}
-		return &types.AttributeValueMemberL{Value: l}
-	case events.DataTypeStringSet:
-		return &types.AttributeValueMemberSS{Value: v.StringSet()}
-	case events.DataTypeNumberSet:
-		return &types.AttributeValueMemberNS{Value: v.NumberSet()}
-	case events.DataTypeBinarySet:
-		return &types.AttributeValueMemberBS{Value: v.BinarySet()}
-	}
-	return &types.AttributeValueMemberNULL{Value: true}
 }

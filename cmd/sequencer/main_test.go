@@ -66,7 +66,7 @@ func TestHandleJournalsTheEventAndCountsMutations(t *testing.T) {
 }
 
 func TestUnknownEventName(t *testing.T) {
-	_, _, err := convert(events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{{EventName: "TRUNCATE"}}})
+	_, _, err := journal.FromLambda(events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{{EventName: "TRUNCATE"}}})
 	if err == nil {
 		t.Error("an unknown event name was accepted")
 	}

@@ -603,18 +603,3 @@ func enableAutoScaling(table *appendonly.Table) {
 	dt.AutoScaleReadCapacity(scaling).ScaleOnUtilization(target)
 	dt.AutoScaleWriteCapacity(scaling).ScaleOnUtilization(target)
 }
-
-func TestGrantChainAppend(t *testing.T) {
-	p := &appendonly.Props{TableProps: appendonly.ChainTableProps()}
-	tmpl := synthWith(t, func(stack awscdk.Stack) {
-		ledger := mustNewTable(t, stack, p)
-		ledger.GrantChainAppend(newGrantee(stack))
-	})
-	_, table := tmpl.Only(t, "AWS::DynamoDB::Table")
-	if got := fmt.Sprint(props(table)["KeySchema"]); got != "[map[AttributeName:chain KeyType:HASH] map[AttributeName:seq KeyType:RANGE]]" {
-		t.Errorf("got key schema %s, want chain and seq", got)
-	}
-	if got, want := allowedActions(granteePolicy(t, tmpl)), sorted(appendonly.AppendActions(), appendonly.ReadActions()); !slices.Equal(got, want) {
-		t.Errorf("got allowed %v, want %v", got, want)
-	}
-}
