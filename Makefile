@@ -19,13 +19,19 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 
 GO_FILES = $(shell find . -name '*.go' -not -path './node_modules/*' -not -path './.git/*')
 
-.PHONY: help deps synth test lint unit cfn-lint-app controls-app matrix golden bench bench-twin
+.PHONY: help deps synth test lint unit cfn-lint-app controls-app matrix golden bench bench-twin demo
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-deps: node_modules/.package-lock.json ## install the pinned npm tools (package-lock.json) and the Go modules (go.sum)
+deps: node_modules/.package-lock.json bin/versitygw ## install the pinned npm tools (package-lock.json), the Go modules (go.sum) and the S3 test server
 	go mod download
+
+# Versity Gateway, the S3 server with Object Lock that the journal's tests
+# run against, pinned in a module of its own (internal/tools/versitygw); it
+# is built again only when that module's pins change.
+bin/versitygw: internal/tools/versitygw/go.mod internal/tools/versitygw/go.sum
+	go build -C internal/tools/versitygw -o $(CURDIR)/bin/versitygw github.com/versity/versitygw/cmd/versitygw
 
 # npm ci writes node_modules/.package-lock.json; it runs again only when
 # package-lock.json is newer.
@@ -69,10 +75,12 @@ golden: deps ## rewrite the golden files under testdata/; read the diff before c
 matrix: deps ## print the action-by-principal IAM decision matrix of each enforcement mode
 	@go test -count=1 -run 'TestActionMatrix' ./constructs/appendonly -v -args -print-matrix | grep -v -E '^ *(=== RUN|--- PASS|PASS$$|ok )|proof_test.go'
 
-bench: deps ## run the synthesis and ledger benchmarks (README "Performance", "Hash chains")
+bench: deps ## run the synthesis and journal benchmarks (README "Performance", "The journal's cost")
 	go test -run '^$$' -bench . -benchtime 5x ./constructs/appendonly
-	go test -run '^$$' -bench Append -benchtime 300x ./ledger
-	go test -run '^$$' -bench Verify -benchtime 3x ./ledger
+	go test -run '^$$' -bench . -benchtime 3x ./journal
+
+demo: ## the journal end to end with no AWS account: append, checkpoint, tamper, verify
+	go run ./internal/demo
 
 bench-twin: deps ## time the Go app against its JavaScript twin (bench/twin), alternating; RUNS=7
 	bench/twin/run.sh

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -158,4 +159,20 @@ func TestS3StoreOnObjectLock(t *testing.T) {
 			}
 		})
 	}
+}
+
+// countingS3 counts the requests made to S3.
+type countingS3 struct {
+	S3API
+	gets, puts atomic.Int64
+}
+
+func (c *countingS3) GetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
+	c.gets.Add(1)
+	return c.S3API.GetObject(ctx, in, opts...)
+}
+
+func (c *countingS3) PutObject(ctx context.Context, in *s3.PutObjectInput, opts ...func(*s3.Options)) (*s3.PutObjectOutput, error) {
+	c.puts.Add(1)
+	return c.S3API.PutObject(ctx, in, opts...)
 }
