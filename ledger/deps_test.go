@@ -6,10 +6,11 @@ import (
 	"testing"
 )
 
-// The runtime package and the command never pull the CDK or jsii into a
+// The runtime packages, the command and the sequencer never pull the CDK or jsii into a
 // binary: an application that imports them stays small.
 func TestNoCDKInTheRuntime(t *testing.T) {
-	out, err := exec.Command("go", "list", "-deps", "github.com/appendonly/appendonly/ledger", "github.com/appendonly/appendonly/cmd/appendonly").CombinedOutput()
+	out, err := exec.Command("go", "list", "-deps", "github.com/appendonly/appendonly/ledger", "github.com/appendonly/appendonly/journal",
+		"github.com/appendonly/appendonly/cmd/appendonly", "github.com/appendonly/appendonly/cmd/sequencer").CombinedOutput()
 	if err != nil {
 		t.Fatalf("go list: %v\n%s", err, out)
 	}
