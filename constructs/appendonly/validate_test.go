@@ -3,6 +3,7 @@ package appendonly_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
@@ -144,6 +145,28 @@ func TestValidationErrors(t *testing.T) {
 		{"exempting a table", withTable(func(p *appendonly.Props) {
 			p.ExemptPrincipalArns = []string{"arn:aws:iam::111122223333:role/Ok", "arn:aws:dynamodb:us-east-1:111122223333:table/T"}
 		}), `ExemptPrincipalArns[1]: "arn:aws:dynamodb:us-east-1:111122223333:table/T" is not an IAM principal ARN`},
+		{"journal in identity-only mode", withTable(func(p *appendonly.Props) {
+			p.Enforcement = appendonly.EnforceIdentityOnlyOthersCanModify
+			p.Journal = &appendonly.JournalProps{}
+		}), "Journal: needs Enforcement EnforceTableWide"},
+		{"journal with another stream view", withTable(func(p *appendonly.Props) {
+			p.TableProps.Stream = awsdynamodb.StreamViewType_KEYS_ONLY
+			p.Journal = &appendonly.JournalProps{}
+		}), "TableProps.Stream: KEYS_ONLY with Journal: the journal needs NEW_AND_OLD_IMAGES"},
+		{"journal lock", withTable(func(p *appendonly.Props) { p.Journal = &appendonly.JournalProps{Lock: 7} }),
+			"Journal.Lock: 7 is not a mode"},
+		{"journal retention", withTable(func(p *appendonly.Props) { p.Journal = &appendonly.JournalProps{RetentionDays: -1} }),
+			"Journal.RetentionDays: -1 is out of range"},
+		{"journal interval too short", withTable(func(p *appendonly.Props) {
+			p.Journal = &appendonly.JournalProps{CheckpointInterval: 5 * time.Second}
+		}), "Journal.CheckpointInterval: 5s is out of range: 10s to 10m"},
+		{"journal interval not whole seconds", withTable(func(p *appendonly.Props) {
+			p.Journal = &appendonly.JournalProps{CheckpointInterval: 10500 * time.Millisecond}
+		}), "Journal.CheckpointInterval: 10.5s is out of range"},
+		{"journal batch", withTable(func(p *appendonly.Props) { p.Journal = &appendonly.JournalProps{BatchSize: 10001} }),
+			"Journal.BatchSize: 10001 is out of range: 1 to 10000"},
+		{"journal bucket name", withTable(func(p *appendonly.Props) { p.Journal = &appendonly.JournalProps{BucketName: "My_Bucket"} }),
+			`Journal.BucketName: "My_Bucket" is not a valid bucket name`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
