@@ -1,6 +1,7 @@
 package appendonly
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -321,4 +322,22 @@ func (t *Table) JournalAlarmTopic() awssns.ITopic {
 		return nil
 	}
 	return t.journal.topic
+}
+
+// ErrNoJournal is returned by GrantJournalRead for a table without
+// Props.Journal.
+var ErrNoJournal = errors.New("appendonly: the table has no journal: set Props.Journal")
+
+// GrantJournalRead lets grantee run `appendonly verify` and `prove`: read
+// the journal's objects and their versions, the signing key's public key,
+// and the table (GrantRead, with its denies). It never lets grantee write
+// the journal or sign: the bucket and key policies deny that to all but the
+// sequencer.
+func (t *Table) GrantJournalRead(grantee awsiam.IGrantable) (awsiam.Grant, error) {
+	if t.journal == nil {
+		return nil, ErrNoJournal
+	}
+	t.journal.bucket.GrantRead(grantee, nil)
+	t.journal.key.Grant(grantee, jsii.String("kms:GetPublicKey"))
+	return t.GrantRead(grantee), nil
 }
