@@ -106,6 +106,17 @@ func TestForgedCheckpoints(t *testing.T) {
 		l := mustVerify(t, store, verifier)
 		wantProblem(t, l.Problems, "inconsistent checkpoint", "")
 	})
+	t.Run("the real key, a larger tree", func(t *testing.T) {
+		store, signer, verifier, _ := journaled(t)
+		forged, _ := SignCheckpoint(Checkpoint{Origin: testOrigin, Size: 900, Root: tlog.RecordHash([]byte("more"))}, signer)
+		_ = store.AddVersion(ctx, CheckpointPath, forged)
+		l := mustVerify(t, store, verifier)
+		wantProblem(t, l.Problems, "inconsistent checkpoint", "")
+		if l.Latest.Size != 600 || len(l.Problems) != 2 {
+			// Named twice: by its tiles, and as larger than the log.
+			t.Errorf("latest %d, problems %v: want the honest 600 as the reference and the forgery named", l.Latest.Size, l.Problems)
+		}
+	})
 	t.Run("a fork at the same size", func(t *testing.T) {
 		store, signer, verifier, _ := journaled(t)
 		forged, _ := SignCheckpoint(Checkpoint{Origin: testOrigin, Size: 600, Root: tlog.RecordHash([]byte("fork"))}, signer)

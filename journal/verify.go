@@ -59,7 +59,7 @@ type CheckpointVersion struct {
 type Log struct {
 	// Checkpoints are the versions whose signature verifies, by size.
 	Checkpoints []CheckpointVersion
-	// Latest is the largest verified checkpoint.
+	// Latest is the largest verified checkpoint the log's tiles agree with.
 	Latest Checkpoint
 	// Size is the number of entries in the log, checkpointed or not yet.
 	Size int64
@@ -109,18 +109,39 @@ func (v *Verifier) Checkpoints(ctx context.Context) (*Log, error) {
 	if len(l.Checkpoints) == 0 {
 		return l, nil
 	}
-	latest := l.Checkpoints[len(l.Checkpoints)-1]
-	l.Latest = latest.Checkpoint
-	tiles := tlog.TileHashReader(tlog.Tree{N: latest.Size, Hash: latest.Root}, &tileReader{ctx: ctx, store: v.Store})
-	for i, c := range l.Checkpoints {
-		if i > 0 && c.Size == l.Checkpoints[i-1].Size {
-			if c.Root != l.Checkpoints[i-1].Root {
-				v.problem(l, "fork", -1, "checkpoint versions %s and %s both sign size %d with different roots: the log was forked", l.Checkpoints[i-1].VersionID, c.VersionID, c.Size)
+	// Two checkpoints of one size with different roots are a fork.
+	forked := map[string]bool{}
+	for i := 1; i < len(l.Checkpoints); i++ {
+		a, b := l.Checkpoints[i-1], l.Checkpoints[i]
+		if a.Size == b.Size && a.Root != b.Root {
+			v.problem(l, "fork", -1, "checkpoint versions %s and %s both sign size %d with different roots: the log was forked", a.VersionID, b.VersionID, a.Size)
+			forked[b.VersionID] = true
+		}
+	}
+	// The reference is the largest checkpoint the log's tiles agree with: a
+	// checkpoint of another tree, however large, is named, not trusted.
+	ref := -1
+	var tiles tlog.HashReader
+	for i := len(l.Checkpoints) - 1; i >= 0 && ref < 0; i-- {
+		c := l.Checkpoints[i]
+		r := tlog.TileHashReader(tlog.Tree{N: c.Size, Hash: c.Root}, &tileReader{ctx: ctx, store: v.Store})
+		if _, err := tlog.TreeHash(c.Size, r); err != nil && c.Size > 0 {
+			if forked[c.VersionID] {
+				continue
 			}
+			v.problem(l, "inconsistent checkpoint", -1, "version %s (size %d) does not match the log's tiles: it signs another tree (%v)", c.VersionID, c.Size, err)
 			continue
 		}
+		ref, tiles = i, r
+	}
+	if ref < 0 {
+		return l, nil
+	}
+	latest := l.Checkpoints[ref]
+	l.Latest = latest.Checkpoint
+	for _, c := range l.Checkpoints[:ref] {
 		if c.Size == latest.Size || c.Size == 0 {
-			continue
+			continue // a fork is named above
 		}
 		p, err := tlog.ProveTree(latest.Size, c.Size, tiles)
 		if err == nil {
