@@ -466,7 +466,7 @@ func (s *Sequencer) checkpoint(ctx context.Context, size int64, root tlog.Hash) 
 	return signed, nil
 }
 
-// each runs f(0..n-1), at most Parallel at once, and returns the first error.
+// each runs f(0..n-1), at most Parallel at once, and returns every error, joined.
 func (s *Sequencer) each(n int, f func(i int) error) error {
 	return parallel(n, s.Parallel, f)
 }
