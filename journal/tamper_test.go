@@ -144,3 +144,25 @@ func TestForgedCheckpoints(t *testing.T) {
 		wantProblem(t, l.Problems, "inconsistent checkpoint", "")
 	})
 }
+
+// TestSequencerRefusesADamagedJournal leaves a claim incomplete, puts other
+// bytes where its entry bundle goes, and checks that the next sequencer
+// stops, naming the object, instead of building on it.
+func TestSequencerRefusesADamagedJournal(t *testing.T) {
+	signer, _, _ := newKeys(t)
+	store := &MemStore{}
+	ctx := context.Background()
+	crashing := &Sequencer{Store: &failingStore{Store: store, stopAfter: 1}, Signer: signer, Origin: testOrigin}
+	if _, err := crashing.Integrate(ctx, inserts(0, 10, 5)); err == nil {
+		t.Fatal("the crashing sequencer did not stop")
+	}
+	if _, err := store.Get(ctx, sequencePath(0)); err != nil {
+		t.Fatalf("the claim was not written: %v", err)
+	}
+	store.Overwrite(EntriesPath(0, 10), []byte("not the claim's entries"))
+	seq := &Sequencer{Store: store, Signer: signer, Origin: testOrigin}
+	_, err := seq.Integrate(ctx, inserts(10, 20, 5))
+	if err == nil || !strings.Contains(err.Error(), EntriesPath(0, 10)+" exists with other content") {
+		t.Errorf("got %v, want the damaged bundle named", err)
+	}
+}
