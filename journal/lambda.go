@@ -5,18 +5,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
-// FromLambda turns Lambda's stream event into journal records, and counts the
-// MODIFY and REMOVE records.
-func FromLambda(ev events.DynamoDBEvent) ([]Record, int, error) {
+// FromLambda turns Lambda's stream event into journal records.
+func FromLambda(ev events.DynamoDBEvent) ([]Record, error) {
 	out := make([]Record, 0, len(ev.Records))
-	mutations := 0
 	for _, r := range ev.Records {
 		kind, err := ParseKind(r.EventName)
 		if err != nil {
-			return nil, 0, err
-		}
-		if kind != Insert {
-			mutations++
+			return nil, err
 		}
 		out = append(out, Record{
 			EventID:        r.EventID,
@@ -28,7 +23,7 @@ func FromLambda(ev events.DynamoDBEvent) ([]Record, int, error) {
 			OldImage:       item(r.Change.OldImage),
 		})
 	}
-	return out, mutations, nil
+	return out, nil
 }
 
 func item(m map[string]events.DynamoDBAttributeValue) map[string]types.AttributeValue {

@@ -48,8 +48,9 @@ type Sequencer struct {
 // Result says what one Integrate call did.
 type Result struct {
 	// Appended is how many entries this call appended; Duplicates how many
-	// records were in the journal already.
-	Appended, Duplicates int
+	// records were in the journal already; Mutations how many of the
+	// appended entries are Modify or Remove.
+	Appended, Duplicates, Mutations int
 	// Size is the log's size after the call, and Checkpoint the signed
 	// checkpoint written for it (nil if the latest already covered it).
 	Size       int64
@@ -217,6 +218,11 @@ func (s *Sequencer) Integrate(ctx context.Context, records []Record) (Result, er
 			return res, err
 		}
 		res.Appended += len(entries)
+		for _, e := range entries {
+			if Kind(e[2]) != Insert { // the kind byte of a version 1 entry
+				res.Mutations++
+			}
+		}
 		res.Size = c.end
 		res.Checkpoint, err = s.checkpoint(ctx, c.end, c.root)
 		return res, err

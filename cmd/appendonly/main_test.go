@@ -52,7 +52,7 @@ func (e *env) sequence() {
 		e.t.Fatal(err)
 	}
 	e.synced = e.fake.StreamLen()
-	records, _, err := journal.FromLambda(ev)
+	records, err := journal.FromLambda(ev)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -82,7 +82,7 @@ func newHandler(ctx context.Context) (*handler, error) {
 // handle journals one batch. An error makes Lambda deliver the batch again,
 // which is always safe.
 func (h *handler) handle(ctx context.Context, ev events.DynamoDBEvent) error {
-	records, mutations, err := journal.FromLambda(ev)
+	records, err := journal.FromLambda(ev)
 	if err != nil {
 		return err
 	}
@@ -90,8 +90,9 @@ func (h *handler) handle(ctx context.Context, ev events.DynamoDBEvent) error {
 	if err != nil {
 		return err
 	}
-	if mutations > 0 {
-		h.metric(mutations)
+	// Counted once per record journaled, not per delivery.
+	if res.Mutations > 0 {
+		h.metric(res.Mutations)
 	}
 	fmt.Fprintf(os.Stderr, "journaled %d records (%d already journaled); log size %d\n", res.Appended, res.Duplicates, res.Size)
 	return nil

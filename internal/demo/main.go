@@ -73,7 +73,7 @@ func run() error {
 	if err := json.Unmarshal(fake.StreamEvent(0, 0), &ev); err != nil {
 		return err
 	}
-	records, _, err := journal.FromLambda(ev)
+	records, err := journal.FromLambda(ev)
 	if err != nil {
 		return err
 	}
