@@ -335,7 +335,7 @@ type newHashes struct {
 func (s *Sequencer) hashes(ctx context.Context, h head, entries [][]byte) (newHashes, tlog.Hash, error) {
 	old := tlog.TileHashReader(tlog.Tree{N: h.size, Hash: h.root}, &tileReader{ctx: ctx, store: s.Store})
 	nh := newHashes{from: tlog.StoredHashCount(h.size)}
-	r := nh.reader(old, &nh)
+	r := hashReader(old, &nh)
 	for i, e := range entries {
 		hs, err := tlog.StoredHashes(h.size+int64(i), e, r)
 		if err != nil {
@@ -347,9 +347,9 @@ func (s *Sequencer) hashes(ctx context.Context, h head, entries [][]byte) (newHa
 	return nh, root, err
 }
 
-// reader reads stored hashes below nh.from from old, and the rest from
-// *cur, which grows as entries are hashed.
-func (nh newHashes) reader(old tlog.HashReader, cur *newHashes) tlog.HashReader {
+// hashReader reads stored hashes below cur.from from old, and the rest
+// from *cur, which grows as entries are hashed.
+func hashReader(old tlog.HashReader, cur *newHashes) tlog.HashReader {
 	return tlog.HashReaderFunc(func(indexes []int64) ([]tlog.Hash, error) {
 		out := make([]tlog.Hash, len(indexes))
 		var oldIdx []int64
@@ -416,7 +416,7 @@ func (s *Sequencer) complete(ctx context.Context, c *claim, nh newHashes, oldRoo
 	}
 	// Hash tiles.
 	old := tlog.TileHashReader(tlog.Tree{N: c.start, Hash: oldRoot}, &tileReader{ctx: ctx, store: s.Store})
-	hr := nh.reader(old, &nh)
+	hr := hashReader(old, &nh)
 	for _, t := range tlog.NewTiles(TileHeight, c.start, c.end) {
 		data, err := tlog.ReadTileData(t, hr)
 		if err != nil {

@@ -324,8 +324,9 @@ func CompareTable(l *Log, items []TableItem) (problems []Problem, pending int) {
 	return problems, pending
 }
 
-// FormatKey renders a key's canonical encoding as JSON: strings and numbers
-// as themselves, binary as {"B": base64}.
+// FormatKey renders a key's canonical encoding, or any item's, as JSON:
+// strings as themselves, numbers in their normalized form (15E-1), binary
+// as {"B": base64}, sets as {"SS": [...]} and the like.
 func FormatKey(enc []byte) string {
 	item, err := ledger.Decode(enc)
 	if err != nil {

@@ -332,10 +332,7 @@ func checkProof(fs *flag.FlagSet, stdin io.Reader, stdout io.Writer, v note.Veri
 	}
 	img := "{}"
 	if e.NewImage.Inline != nil {
-		if it, err := ledger.Decode(e.NewImage.Inline); err == nil {
-			b, _ := json.Marshal(jsonItem(it))
-			img = string(b)
-		}
+		img = journal.FormatKey(e.NewImage.Inline) // numbers exactly as stored, normalized
 	}
 	fmt.Fprintf(stdout, "the proof holds: entry %d (%s of item %s at %s) is in %s's log of %d entries\n%s\n",
 		p.Index, e.Kind, journal.FormatKey(e.Key), e.Created.Format("2006-01-02T15:04:05Z"), c.Origin, c.Size, img)
@@ -486,22 +483,4 @@ func toAttributeValue(v any) types.AttributeValue {
 		return &types.AttributeValueMemberBOOL{Value: v}
 	}
 	return &types.AttributeValueMemberNULL{Value: true}
-}
-
-// jsonItem renders an item for printing.
-func jsonItem(item map[string]types.AttributeValue) map[string]any {
-	out := map[string]any{}
-	for k, v := range item {
-		var x map[string]any
-		dec := json.NewDecoder(strings.NewReader(journal.FormatKey(mustEncode(map[string]types.AttributeValue{"v": v}))))
-		dec.UseNumber() // numbers exactly as stored, in their normalized form
-		_ = dec.Decode(&x)
-		out[k] = x["v"]
-	}
-	return out
-}
-
-func mustEncode(item map[string]types.AttributeValue) []byte {
-	b, _ := ledger.Encode(item)
-	return b
 }
