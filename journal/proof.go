@@ -3,6 +3,7 @@ package journal
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -171,7 +172,7 @@ func (p *Proof) Check(v note.Verifier) (Checkpoint, *Entry, error) {
 		return c, nil, err
 	}
 	if e.NewImage.Present && e.NewImage.Inline == nil {
-		if p.Image == nil || sha256Sum(p.Image) != e.NewImage.Sum {
+		if p.Image == nil || sha256.Sum256(p.Image) != e.NewImage.Sum {
 			return c, nil, errors.New("journal: the proof's image does not hash to the entry's")
 		}
 		e.NewImage.Inline = p.Image

@@ -82,10 +82,8 @@ func repoRoot(t testing.TB) string {
 		t.Fatal(err)
 	}
 	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil && filepath.Base(dir) != "versitygw" {
-			if _, err := os.Stat(filepath.Join(dir, "journal")); err == nil {
-				return dir
-			}
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {

@@ -3,6 +3,7 @@ package journal
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
@@ -167,7 +168,7 @@ func (s *Sequencer) Integrate(ctx context.Context, records []Record) (Result, er
 	}
 	// Blobs are named by their hash: writing one twice is harmless.
 	if err := s.each(len(blobs), func(i int) error {
-		return s.createSame(ctx, blobPath(sha256Sum(blobs[i])), blobs[i])
+		return s.createSame(ctx, blobPath(sha256.Sum256(blobs[i])), blobs[i])
 	}); err != nil {
 		return res, err
 	}
@@ -229,12 +230,6 @@ func (s *Sequencer) Integrate(ctx context.Context, records []Record) (Result, er
 	}
 }
 
-func sha256Sum(b []byte) [32]byte {
-	var out [32]byte
-	copy(out[:], tlogSHA256(b))
-	return out
-}
-
 // head reads the latest checkpoint and follows the claims after it,
 // completing each.
 func (s *Sequencer) head(ctx context.Context) (head, error) {
@@ -291,11 +286,7 @@ func (s *Sequencer) head(ctx context.Context) (head, error) {
 }
 
 // emptyRoot is the RFC 6962 hash of the empty tree: SHA-256 of nothing.
-var emptyRoot = func() tlog.Hash {
-	var h tlog.Hash
-	copy(h[:], tlogSHA256(nil))
-	return h
-}()
+var emptyRoot = tlog.Hash(sha256.Sum256(nil))
 
 // unjournaled returns the entries whose records have no marker yet.
 func (s *Sequencer) unjournaled(ctx context.Context, entries [][]byte, ids []string) ([][]byte, []string, error) {

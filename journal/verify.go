@@ -3,6 +3,7 @@ package journal
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -303,7 +304,7 @@ func CompareTable(l *Log, items []TableItem) (problems []Problem, pending int) {
 		case st.gone:
 			problems = append(problems, Problem{What: "changed", Index: st.index, Key: FormatKey(it.Key),
 				Detail: "the item is in the table, but the journal's last entry for it removed it"})
-		case sha256Sum(it.Item) != st.sum:
+		case sha256.Sum256(it.Item) != st.sum:
 			problems = append(problems, Problem{What: "changed", Index: st.index, Key: FormatKey(it.Key),
 				Detail: "the table's item differs from the journal's image of it"})
 		case st.index >= l.Latest.Size:

@@ -1,8 +1,0 @@
-package journal
-
-import "crypto/sha256"
-
-func tlogSHA256(b []byte) []byte {
-	s := sha256.Sum256(b)
-	return s[:]
-}
