@@ -235,8 +235,10 @@ func (t *Table) createBackup(b *BackupProps, exempt []string) {
 		vault = awsbackup.BackupVault_FromBackupVaultArn(t, jsii.String("BackupVault"), jsii.String(b.VaultArn))
 	} else {
 		lock := &awsbackup.LockConfiguration{MinRetention: awscdk.Duration_Days(jsii.Number(float64(retention)))}
+		lockJSON := map[string]any{"MinRetentionDays": retention}
 		if b.MaxRetentionDays != 0 {
 			lock.MaxRetention = awscdk.Duration_Days(jsii.Number(float64(b.MaxRetentionDays)))
+			lockJSON["MaxRetentionDays"] = b.MaxRetentionDays
 		}
 		if b.Lock == LockCompliance {
 			days := b.ChangeableForDays
@@ -244,18 +246,26 @@ func (t *Table) createBackup(b *BackupProps, exempt []string) {
 				days = DefaultChangeableForDays
 			}
 			lock.ChangeableFor = awscdk.Duration_Days(jsii.Number(float64(days)))
+			lockJSON["ChangeableForDays"] = days
 		}
 		deny := statement{sid: SidVaultProtect, effect: "Deny", principal: map[string]any{"AWS": "*"},
 			actions: vaultDenyActions, resources: []string{"*"}}
 		if len(exempt) > 0 {
 			deny.condition = arnNotLike(exempt)
 		}
-		vault = awsbackup.NewBackupVault(t, jsii.String("BackupVault"), &awsbackup.BackupVaultProps{
+		v := awsbackup.NewBackupVault(t, jsii.String("BackupVault"), &awsbackup.BackupVaultProps{
 			BackupVaultName:   optional(b.VaultName),
 			LockConfiguration: lock,
 			AccessPolicy:      policyDocument([]statement{deny}),
 			RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
 		})
+		vault = v
+		t.protected = append(t.protected, protected{what: "backup vault", el: v.Node().DefaultChild().(awscdk.CfnElement),
+			typ: "AWS::Backup::BackupVault", retain: true,
+			props: []wantProp{{path: []string{"LockConfiguration"}, value: lockJSON,
+				prop: "Backup.Lock, Backup.RetentionDays, Backup.MaxRetentionDays and Backup.ChangeableForDays",
+				why:  "the vault lock keeps recovery points from being deleted or shortened"}},
+			docPath: []string{"AccessPolicy"}, stmts: []statement{deny}, docProp: "ExemptPrincipalArns"})
 	}
 	rule := &awsbackup.BackupPlanRuleProps{
 		RuleName:           jsii.String("AppendOnlyTable"),

@@ -262,7 +262,7 @@ func TestGuardOnEveryResource(t *testing.T) {
 		mode appendonly.Enforcement
 		want string
 	}{
-		{appendonly.EnforceIdentityOnlyOthersCanModify, `error appendonly-no-write-grant-on-every-table: appendonly: Policy Test/W/DefaultPolicy/Resource, statement #1, allows dynamodb:PutItem on Resource "*", which includes the append-only table Test/Ledger: in EnforceIdentityOnlyOthersCanModify mode nothing else stops it.`},
+		{appendonly.EnforceIdentityOnlyOthersCanModify, `fatal appendonly-no-write-grant-on-every-table: appendonly: Policy Test/W/DefaultPolicy/Resource, statement #1, allows dynamodb:PutItem on Resource "*", which includes the append-only table Test/Ledger: in EnforceIdentityOnlyOthersCanModify mode nothing else stops it.`},
 		{appendonly.EnforceTableWide, `warning appendonly-no-write-grant-on-every-table: appendonly: Policy Test/W/DefaultPolicy/Resource allows item writes on Resource "*", which includes the append-only tables Test/Ledger: their resource policies deny the writes, so they fail at run time.`},
 	} {
 		t.Run(c.mode.String(), func(t *testing.T) {

@@ -130,11 +130,12 @@ func (t *Table) createJournal(j *JournalProps, prot protection, sequencerDir str
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
 	roleArn := *role.RoleArn()
-	key.AddToResourcePolicy(awsiam.PolicyStatement_FromJson(statement{
+	signOnly := statement{
 		sid: SidJournalSignOnlyBySequencer, effect: "Deny", principal: "*",
 		actions: []string{"kms:Sign"}, resources: []string{"*"},
 		condition: map[string]any{"ArnNotEquals": map[string]any{"aws:PrincipalArn": roleArn}},
-	}.json()), jsii.Bool(false))
+	}
+	key.AddToResourcePolicy(awsiam.PolicyStatement_FromJson(signOnly.json()), jsii.Bool(false))
 	key.AddToResourcePolicy(awsiam.PolicyStatement_FromJson(prot.keyStatement(arn).json()), jsii.Bool(false))
 	key.AddToResourcePolicy(awsiam.PolicyStatement_FromJson(createGrantForAWSOnly.json()), jsii.Bool(false))
 
@@ -155,6 +156,27 @@ func (t *Table) createJournal(j *JournalProps, prot protection, sequencerDir str
 	for _, s := range policy {
 		bucket.AddToResourcePolicy(awsiam.PolicyStatement_FromJson(s.json()))
 	}
+	mode := "GOVERNANCE"
+	if j.Lock == ObjectLockCompliance {
+		mode = "COMPLIANCE"
+	}
+	keyStmts := []statement{signOnly, prot.keyStatement(arn), createGrantForAWSOnly}
+	t.protected = append(t.protected,
+		protected{what: "journal bucket", el: bucket.Node().DefaultChild().(awscdk.CfnElement), typ: "AWS::S3::Bucket", retain: true,
+			props: []wantProp{
+				{path: []string{"ObjectLockEnabled"}, value: true, why: "Object Lock keeps every journal object version from being deleted or overwritten"},
+				{path: []string{"ObjectLockConfiguration"}, value: map[string]any{"ObjectLockEnabled": "Enabled",
+					"Rule": map[string]any{"DefaultRetention": map[string]any{"Days": j.retentionDays(), "Mode": mode}}},
+					prop: "Journal.Lock and Journal.RetentionDays", why: "the default retention locks each object the sequencer writes"},
+				{path: []string{"VersioningConfiguration"}, value: map[string]any{"Status": "Enabled"},
+					why: "Object Lock needs versioning"},
+			}},
+		protected{what: "journal bucket policy", el: bucket.Policy().Node().DefaultChild().(awscdk.CfnElement), typ: "AWS::S3::BucketPolicy",
+			docPath: []string{"PolicyDocument"}, stmts: policy, docProp: "DeployerPrincipalArns and ExemptPrincipalArns"},
+		protected{what: "journal key", el: key.Node().DefaultChild().(awscdk.CfnElement), typ: "AWS::KMS::Key", retain: true,
+			props: []wantProp{{path: []string{"KeySpec"}, value: "ECC_NIST_EDWARDS25519", why: "checkpoints are signed with Ed25519"}},
+			docPath: []string{"KeyPolicy"}, stmts: keyStmts, docProp: "DeployerPrincipalArns and ExemptPrincipalArns"},
+	)
 
 	logs := awslogs.NewLogGroup(t, jsii.String("SequencerLogs"), &awslogs.LogGroupProps{
 		Retention:     awslogs.RetentionDays_ONE_YEAR,

@@ -24,6 +24,11 @@ type registry struct {
 	// existing are the tables brought with ExistingTable, which no
 	// template holds.
 	existing []guardedTable
+	// tables are the tables the construct created, with what each of
+	// their protected resources must look like.
+	tables []tableRecord
+	// stackPaths caches each stack's construct path.
+	stackPaths map[awscdk.Stack]string
 	// executionRoles caches each stack's CloudFormation execution role, and
 	// templateArns each ARN's template form, so that NewTable asks the jsii
 	// kernel for them once, not once per table.
@@ -37,6 +42,7 @@ func newRegistry() *registry {
 		attached:       map[awsiam.IPrincipal]int{},
 		executionRoles: map[awscdk.Stack]string{},
 		templateArns:   map[string]string{},
+		stackPaths:     map[awscdk.Stack]string{},
 	}
 }
 
@@ -56,3 +62,12 @@ func registryOf(c constructs.IConstruct) *registry {
 // String names the registry, and gives the type the pointer-receiver method
 // jsii needs to treat it as an override.
 func (r *registry) String() string { return "appendonly registry of " + *r.Node().Root().Node().Path() }
+
+// stackPath returns the construct path of stack, asked of the kernel once.
+func (r *registry) stackPath(stack awscdk.Stack) string {
+	if p, ok := r.stackPaths[stack]; ok {
+		return p
+	}
+	r.stackPaths[stack] = *stack.Node().Path()
+	return r.stackPaths[stack]
+}

@@ -81,6 +81,9 @@ type Table struct {
 	backupPlan  awsbackup.BackupPlan
 	literalName string // TableProps.TableName when it is not a token
 	journal     *journalResources
+	// protected are the resources the guard checks in the final template,
+	// the table first.
+	protected []protected
 }
 
 // bounds are the longest the refs can be once deployed, worked out on the
@@ -148,6 +151,13 @@ func NewTable(scope constructs.Construct, id string, props *Props) (*Table, erro
 		Document:          policyDocument(t.statements(accessAppend | accessRead)),
 	})
 	suppressNag(t.policy, indexWildcardSuppression)
+	if t.cfnTable != nil {
+		t.protected = append(t.protected, protected{what: "managed policy", el: t.policy.Node().DefaultChild().(awscdk.CfnElement),
+			typ: "AWS::IAM::ManagedPolicy", docPath: []string{"PolicyDocument"}, stmts: t.denyStatements()})
+		stack := awscdk.Stack_Of(t)
+		t.registry.tables = append(t.registry.tables, tableRecord{stack: stack, stackPath: t.registry.stackPath(stack),
+			mode: props.Enforcement, exempt: t.exempt, literalName: t.literalName, protected: t.protected})
+	}
 
 	switch {
 	case props.User != nil:
@@ -172,45 +182,100 @@ func NewTable(scope constructs.Construct, id string, props *Props) (*Table, erro
 	return t, nil
 }
 
-// createTable creates the hardened table: the user's TableProps merged over
-// the construct's defaults, then the settings append-only requires.
-func (t *Table) createTable(props *Props, prot protection) {
-	tp := *props.TableProps // a shallow copy: the caller's struct is not changed
-	unsafeRemoval := props.UnsafeAllowTableRemoval
+// tablePlan is what a new table must be, worked out from props in plain
+// Go: createTable builds the table from it, and the guard checks the final
+// template against it.
+type tablePlan struct {
+	billing            awsdynamodb.BillingMode
+	encryption         awsdynamodb.TableEncryption
+	pitrDays           float64
+	removal            awscdk.RemovalPolicy
+	deletionProtection bool
+	stream             awsdynamodb.StreamViewType // what the journal needs, or ""
+}
 
+// planTable applies the construct's defaults and what append-only
+// requires to validated props.
+func planTable(props *Props) tablePlan {
+	tp := props.TableProps
+	p := tablePlan{billing: tp.BillingMode, encryption: tp.Encryption, pitrDays: DefaultRecoveryPeriodDays, removal: tp.RemovalPolicy}
 	// Defaults the user may override.
-	if tp.BillingMode == "" {
-		tp.BillingMode = awsdynamodb.BillingMode_PAY_PER_REQUEST
+	if p.billing == "" {
+		p.billing = awsdynamodb.BillingMode_PAY_PER_REQUEST
 	}
-	if tp.Encryption == "" {
-		tp.Encryption = DefaultEncryption
+	if p.encryption == "" {
+		p.encryption = DefaultEncryption
 	}
-	pitrDays := float64(DefaultRecoveryPeriodDays)
 	if s := tp.PointInTimeRecoverySpecification; s != nil && s.RecoveryPeriodInDays != nil {
-		pitrDays = *s.RecoveryPeriodInDays
+		p.pitrDays = *s.RecoveryPeriodInDays
 	}
-
 	// What append-only requires; validation has rejected anything weaker.
 	if props.Journal != nil {
-		tp.Stream = awsdynamodb.StreamViewType_NEW_AND_OLD_IMAGES
+		p.stream = awsdynamodb.StreamViewType_NEW_AND_OLD_IMAGES
+	}
+	unsafeRemoval := props.UnsafeAllowTableRemoval
+	if !unsafeRemoval || p.removal == "" {
+		p.removal = awscdk.RemovalPolicy_RETAIN
+	}
+	// Deletion protection follows the removal policy unless set: a table
+	// that `cdk destroy` is meant to delete must not be protected from it.
+	p.deletionProtection = p.removal != awscdk.RemovalPolicy_DESTROY
+	if unsafeRemoval && tp.DeletionProtection != nil {
+		p.deletionProtection = *tp.DeletionProtection
+	}
+	return p
+}
+
+// tableProps are the user's TableProps with the plan applied: a shallow
+// copy, so that the caller's struct is not changed.
+func (p tablePlan) tableProps(user *awsdynamodb.TableProps) awsdynamodb.TableProps {
+	tp := *user
+	tp.BillingMode, tp.Encryption, tp.RemovalPolicy = p.billing, p.encryption, p.removal
+	if p.stream != "" {
+		tp.Stream = p.stream
 	}
 	tp.TimeToLiveAttribute = nil
 	//lint:ignore SA1019 the deprecated field is cleared so that only the specification below applies
 	tp.PointInTimeRecovery = nil
 	tp.PointInTimeRecoverySpecification = &awsdynamodb.PointInTimeRecoverySpecification{
 		PointInTimeRecoveryEnabled: jsii.Bool(true),
-		RecoveryPeriodInDays:       jsii.Number(pitrDays),
+		RecoveryPeriodInDays:       jsii.Number(p.pitrDays),
 	}
-	if !unsafeRemoval || tp.RemovalPolicy == "" {
-		tp.RemovalPolicy = awscdk.RemovalPolicy_RETAIN
+	tp.DeletionProtection = jsii.Bool(p.deletionProtection)
+	return tp
+}
+
+// invariants are what the guard checks of the table in the final template.
+func (p tablePlan) invariants(props *Props) []wantProp {
+	out := []wantProp{
+		{path: []string{"PointInTimeRecoverySpecification"},
+			value: map[string]any{"PointInTimeRecoveryEnabled": true, "RecoveryPeriodInDays": p.pitrDays},
+			prop:  "TableProps.PointInTimeRecoverySpecification.RecoveryPeriodInDays",
+			why:   "point-in-time recovery is how a table is restored after an administrator changes items"},
+		{path: []string{"TimeToLiveSpecification"},
+			why: "TTL deletes items, which an append-only table must never do"},
 	}
-	// Deletion protection follows the removal policy unless set: a table
-	// that `cdk destroy` is meant to delete must not be protected from it.
-	if !unsafeRemoval || tp.DeletionProtection == nil {
-		tp.DeletionProtection = jsii.Bool(tp.RemovalPolicy != awscdk.RemovalPolicy_DESTROY)
+	if p.deletionProtection {
+		out = append(out, wantProp{path: []string{"DeletionProtectionEnabled"}, value: true,
+			prop: "UnsafeAllowTableRemoval (with TableProps.DeletionProtection)",
+			why:  "deletion protection stops DeleteTable, whoever calls it"})
 	}
+	if p.stream != "" {
+		out = append(out, wantProp{path: []string{"StreamSpecification"}, value: map[string]any{"StreamViewType": string(p.stream)},
+			why: "the journal reads every change from the stream's new and old images"})
+	}
+	return out
+}
+
+// createTable creates the hardened table: the user's TableProps merged over
+// the construct's defaults, then the settings append-only requires.
+func (t *Table) createTable(props *Props, prot protection) {
+	plan := planTable(props)
+	tp := plan.tableProps(props.TableProps)
 
 	arn := t.registry.templateArn
+	var keyProt *protected
+	var rpStmts []statement
 	if tp.Encryption == awsdynamodb.TableEncryption_CUSTOMER_MANAGED {
 		if tp.EncryptionKey == nil {
 			tp.EncryptionKey = awskms.NewKey(t, jsii.String(keyID), &awskms.KeyProps{
@@ -219,11 +284,19 @@ func (t *Table) createTable(props *Props, prot protection) {
 				RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
 			})
 			tp.EncryptionKey.AddToResourcePolicy(awsiam.PolicyStatement_FromJson(createGrantForAWSOnly.json()), jsii.Bool(false))
+			keyProt = &protected{what: "key", typ: "AWS::KMS::Key", retain: true, docPath: []string{"KeyPolicy"},
+				stmts: []statement{createGrantForAWSOnly}}
 		} else if tp.EncryptionKey.Node().DefaultChild() != nil {
 			tp.EncryptionKey.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN)
+			keyProt = &protected{what: "key", typ: "AWS::KMS::Key", retain: true, docPath: []string{"KeyPolicy"}}
 		}
 		if props.Enforcement == EnforceTableWide {
-			added := tp.EncryptionKey.AddToResourcePolicy(awsiam.PolicyStatement_FromJson(prot.keyStatement(arn).json()), jsii.Bool(true))
+			ks := prot.keyStatement(arn)
+			added := tp.EncryptionKey.AddToResourcePolicy(awsiam.PolicyStatement_FromJson(ks.json()), jsii.Bool(true))
+			if added != nil && added.StatementAdded != nil && *added.StatementAdded && keyProt != nil {
+				keyProt.stmts = append(keyProt.stmts, ks)
+				keyProt.docProp = "DeployerPrincipalArns and ExemptPrincipalArns"
+			}
 			if added == nil || added.StatementAdded == nil || !*added.StatementAdded {
 				awscdk.Annotations_Of(t).AddWarningV2(jsii.String(importedKeyWarningID), jsii.String(
 					"TableProps.EncryptionKey: the key is not defined in this app, so the construct cannot add its deny to the key policy: "+
@@ -234,6 +307,7 @@ func (t *Table) createTable(props *Props, prot protection) {
 	}
 	if props.Enforcement == EnforceTableWide {
 		stmts := prot.resourceStatements(arn)
+		rpStmts = stmts
 		if tp.ResourcePolicy == nil {
 			tp.ResourcePolicy = policyDocument(stmts)
 		} else {
@@ -261,8 +335,16 @@ func (t *Table) createTable(props *Props, prot protection) {
 		t.literalName = name
 	}
 	t.table = table
+	t.protected = append(t.protected, protected{what: "table", el: cfn, typ: "AWS::DynamoDB::Table",
+		retain: plan.removal == awscdk.RemovalPolicy_RETAIN, props: plan.invariants(props),
+		docPath: []string{"ResourcePolicy", "PolicyDocument"}, stmts: rpStmts,
+		docProp: "ExemptPrincipalArns and DeployerPrincipalArns"})
 	if tp.Encryption == awsdynamodb.TableEncryption_CUSTOMER_MANAGED {
 		t.key = tp.EncryptionKey
+		if keyProt != nil {
+			keyProt.el = tp.EncryptionKey.Node().DefaultChild().(awscdk.CfnElement)
+			t.protected = append(t.protected, *keyProt)
+		}
 	}
 	t.readRefs(tp.Stream != "")
 }
