@@ -18,6 +18,7 @@ import (
 // github.com/iann0036/iam-dataset:
 //
 //	go test ./constructs/appendonly -run TestAWSManagedWriters -iam-dataset DIR -iam-dataset-commit SHA
+//
 // The snapshot of iam-dataset this was last generated from lacked two
 // documents, AdministratorAccess (Allow "*" on "*") and PowerUserAccess
 // (Allow NotAction iam:*, organizations:*, account:* on "*"): they were

@@ -41,7 +41,7 @@ type tableRecord struct {
 	mode        Enforcement
 	exempt      []string
 	literalName string
-	unsafe      bool // UnsafeAllowTableRemoval
+	unsafe      bool        // UnsafeAllowTableRemoval
 	protected   []protected // the table first
 }
 

@@ -174,7 +174,7 @@ func (t *Table) createJournal(j *JournalProps, prot protection, sequencerDir str
 		protected{what: "journal bucket policy", el: bucket.Policy().Node().DefaultChild().(awscdk.CfnElement), typ: "AWS::S3::BucketPolicy",
 			docPath: []string{"PolicyDocument"}, stmts: policy, docProp: "DeployerPrincipalArns and ExemptPrincipalArns"},
 		protected{what: "journal key", el: key.Node().DefaultChild().(awscdk.CfnElement), typ: "AWS::KMS::Key", retain: true,
-			props: []wantProp{{path: []string{"KeySpec"}, value: "ECC_NIST_EDWARDS25519", why: "checkpoints are signed with Ed25519"}},
+			props:   []wantProp{{path: []string{"KeySpec"}, value: "ECC_NIST_EDWARDS25519", why: "checkpoints are signed with Ed25519"}},
 			docPath: []string{"KeyPolicy"}, stmts: keyStmts, docProp: "DeployerPrincipalArns and ExemptPrincipalArns"},
 	)
 
