@@ -202,6 +202,9 @@ func (rec *resolvedRecord) checkOne(s *stackTemplate, table string, p protected,
 			case len(got) == 0:
 				x := v(location, "its policy has lost the statement %s, which the construct wrote there.", sid)
 				x.fix = "Remove the override that replaces or deletes the policy; add your own statements beside the construct's instead."
+				if p.docProp != "" {
+					x.fix += " The props that change the construct's statements are " + p.docProp + "."
+				}
 				out = append(out, x)
 			case len(got) > 1 || !sameJSON(got[0], want):
 				x := v(location, "its policy's statement %s is not as the construct wrote it: it is %s, should be %s.", sid, compact(got[0]), compact(want))

@@ -158,6 +158,18 @@ func principalArnProblem(arn string) string {
 	if name == "" || strings.ContainsAny(name[:1], "*?") {
 		return fmt.Sprintf("%q exempts every %s in the account: give a name, or a name prefix such as %s/BreakGlass*", arn, kind, kind)
 	}
+	// A wildcard in the path, or a name that is only a wildcard, covers a
+	// whole path: every role AWS services create under service-role/, say.
+	segments := strings.Split(name, "/")
+	path, last := segments[:len(segments)-1], segments[len(segments)-1]
+	for _, seg := range path {
+		if seg == "" || strings.ContainsAny(seg, "*?") {
+			return fmt.Sprintf("%q has a wildcard or an empty part in its path, so it exempts every %s under many paths: give the path in full and a name or name prefix, such as %s/legal/BreakGlass*", arn, kind, kind)
+		}
+	}
+	if last == "" || strings.ContainsAny(last[:1], "*?") {
+		return fmt.Sprintf("%q exempts every %s under the path /%s/: give a name or a name prefix after the path, such as %s/%s/BreakGlass*", arn, kind, strings.Join(path, "/"), kind, strings.Join(path, "/"))
+	}
 	return ""
 }
 

@@ -109,6 +109,14 @@ func TestValidationErrors(t *testing.T) {
 			`ExemptPrincipalArns[0]: "arn:aws:iam::1111:role/BreakGlass" has account "1111"`},
 		{"exempting every role", withTable(func(p *appendonly.Props) { p.ExemptPrincipalArns = []string{"arn:aws:iam::111122223333:role/*"} }),
 			`ExemptPrincipalArns[0]: "arn:aws:iam::111122223333:role/*" exempts every role in the account`},
+		{"exempting a whole path", withTable(func(p *appendonly.Props) {
+			p.ExemptPrincipalArns = []string{"arn:aws:iam::111122223333:role/service-role/*"}
+		}),
+			`ExemptPrincipalArns[0]: "arn:aws:iam::111122223333:role/service-role/*" exempts every role under the path /service-role/: give a name or a name prefix after the path, such as role/service-role/BreakGlass*`},
+		{"exempting under every path", withTable(func(p *appendonly.Props) {
+			p.ExemptPrincipalArns = []string{"arn:aws:iam::111122223333:role/legal/*/BreakGlass"}
+		}),
+			`ExemptPrincipalArns[0]: "arn:aws:iam::111122223333:role/legal/*/BreakGlass" has a wildcard or an empty part in its path`},
 		{"exempting every user", withTable(func(p *appendonly.Props) { p.ExemptPrincipalArns = []string{"arn:aws:iam::111122223333:user/?*"} }),
 			`ExemptPrincipalArns[0]: "arn:aws:iam::111122223333:user/?*" exempts every user in the account`},
 		{"exempting every resource", withTable(func(p *appendonly.Props) { p.ExemptPrincipalArns = []string{"arn:aws:iam::111122223333:*"} }),
@@ -242,7 +250,7 @@ func TestValidationAcceptsTokensAndOptOut(t *testing.T) {
 		{"narrow exemptions", withTable(func(p *appendonly.Props) {
 			p.ExemptPrincipalArns = []string{
 				"arn:aws:iam::111122223333:role/BreakGlass*",
-				"arn:aws:iam::111122223333:role/legal/*",
+				"arn:aws:iam::111122223333:role/legal/BreakGlass*",
 				"arn:${AWS::Partition}:iam::${AWS::AccountId}:user/Auditor",
 				"arn:aws-us-gov:iam::111122223333:role/Erasure?",
 			}
