@@ -3,14 +3,19 @@
 # alternating run by run so that both see the same machine, and prints the
 # median of each and their ratio: in the app's own process, with CDK's
 # built-in CloudFormation validation on and off, and through the CDK CLI.
-# RUNS (default 7) sets the number of runs of each.
+# RUNS (default 20) sets the number of pairs; each pair runs the two side
+# by side, so the spread of the pairs' ratios and differences says how far
+# one run's ratio can be trusted. The first pair times jsii's start-up alone:
+# a Go program that only creates an App (bench/startup) against Node.js
+# doing the same.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-runs=${RUNS:-7}
+runs=${RUNS:-20}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 ctx=$(node -e 'process.stdout.write(JSON.stringify(require("./cdk.json").context))')
 go build -o "$work/app" .
+go build -o "$work/startup" ./bench/startup
 export CDK_DISABLE_CLI_TELEMETRY=true
 
 ms() { # run a command, print its wall time in milliseconds
@@ -21,15 +26,26 @@ ms() { # run a command, print its wall time in milliseconds
   echo $(( (end - start) / 1000000 ))
 }
 median() { tr ' ' '\n' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-report() { # label, Go times, JavaScript times
-  local g j
-  g=$(echo "$2" | median)
-  j=$(echo "$3" | median)
-  printf '%-44s Go %6d ms   JavaScript %6d ms   ratio %s   (Go runs: %s; JavaScript runs: %s)\n' \
-    "$1" "$g" "$j" "$(awk -v g="$g" -v j="$j" 'BEGIN {printf "%.2f", g / j}')" "$2" "$3"
+report() { # label, Go times, JavaScript times (the same count, pair by pair)
+  awk -v label="$1" -v g="$2" -v j="$3" 'function med(a, n) { return n % 2 ? a[(n+1)/2] : (a[n/2] + a[n/2+1]) / 2 }
+  function q(a, n, p) { return a[int(p * (n - 1)) + 1] }
+  function sort(a, n,  i, k, t) { for (i = 2; i <= n; i++) { t = a[i]; for (k = i - 1; k > 0 && a[k] > t; k--) a[k+1] = a[k]; a[k+1] = t } }
+  BEGIN {
+    n = split(g, G, " "); split(j, J, " ")
+    for (i = 1; i <= n; i++) { R[i] = G[i] / J[i]; D[i] = G[i] - J[i]; GS[i] = G[i]; JS[i] = J[i] }
+    sort(R, n); sort(D, n); sort(GS, n); sort(JS, n)
+    printf "%-40s Go %6d ms  JavaScript %6d ms  ratio %.2f (quartiles %.2f to %.2f, range %.2f to %.2f)  Go - JavaScript %d ms (quartiles %d to %d)  pairs %d\n",
+      label, med(GS, n), med(JS, n), med(R, n), q(R, n, 0.25), q(R, n, 0.75), R[1], R[n], med(D, n), q(D, n, 0.25), q(D, n, 0.75), n
+  }'
 }
 
-echo "Node.js $(node --version), $runs runs each, alternating"
+echo "Node.js $(node --version), $runs pairs, alternating"
+g="" j=""
+for _ in $(seq "$runs"); do
+  g="$g $(ms "$work/startup")"
+  j="$j $(ms node -e "new (require('aws-cdk-lib').App)()")"
+done
+report "jsii start-up (an App and nothing else)" "${g# }" "${j# }"
 for validation in true false; do
   g="" j=""
   for _ in $(seq "$runs"); do
