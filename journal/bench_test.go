@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/appendonly/appendonly/internal/versity"
 	"github.com/appendonly/appendonly/ledger"
 )
 
@@ -31,7 +32,7 @@ func (c *countingSigner) Sign(msg []byte) ([]byte, error) {
 func BenchmarkIntegrate(b *testing.B) {
 	for _, batch := range []int{100, 10000} {
 		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
-			client, bucket := versity(b, "GOVERNANCE")
+			client, bucket := versity.Start(b, "GOVERNANCE")
 			counted := &countingS3{S3API: client}
 			store := &S3Store{Client: counted, Bucket: bucket}
 			s, _, _ := newKeys(b)

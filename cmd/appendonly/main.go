@@ -8,9 +8,11 @@
 //	appendonly prove --table T --bucket B --verifier-key K --key JSON [--checkpoint FILE]
 //	appendonly check-proof --verifier-key K [FILE]
 //	appendonly verifier-key --table T --kms-key KEY
+//	appendonly probe --table T [--bucket B] [--insert] [--json]
 //
-// Exit status: 0 when done (verify: intact; check-proof: the proof holds),
-// 1 when verify finds a problem or a proof does not hold, 2 on a usage or
+// Exit status: 0 when done (verify: intact; check-proof: the proof holds;
+// probe: every path that must be denied is denied), 1 when verify finds a
+// problem, a proof does not hold or a probed path is open, 2 on a usage or
 // access error.
 package main
 
@@ -34,6 +36,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/appendonly/appendonly/internal/probe"
 	"github.com/appendonly/appendonly/journal"
 	"github.com/appendonly/appendonly/ledger"
 )
@@ -54,11 +57,18 @@ const usage = `usage:
   appendonly check-proof --verifier-key K [FILE]  check a proof (FILE or standard input) with only the key
   appendonly verifier-key --table T --kms-key KEY print the journal's verifier key, from the signing
                                                   key's public key (kms:GetPublicKey)
+  appendonly probe --table T [--bucket B] [--insert] [--json]
+                                                  try, as the caller, every way of changing the table's
+                                                  data or protection (and the journal bucket's), each in a
+                                                  form that changes nothing even when allowed, and print
+                                                  what AWS answers; --insert also INSERTs a fresh item
+                                                  (it stays forever)
 K is a verifier key (name+hash+key), or @FILE holding one. AWS credentials, Region and endpoints
 come from the SDK's standard configuration (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB,
 AWS_ENDPOINT_URL_S3, ...).
-Exit status: 0 done, intact or the proof holds; 1 verify found a problem or the proof does not hold;
-2 usage or access error.`
+Flags: --segments N (verify: parallel scan segments, default 4).
+Exit status: 0 done, intact, the proof holds or every path probed is denied; 1 verify found a
+problem, the proof does not hold or a path is open; 2 usage or access error.`
 
 // DB is the part of the DynamoDB client the command calls.
 type DB interface {
@@ -71,9 +81,10 @@ type deps struct {
 	db    DB
 	store journal.Store
 	kms   func(ctx context.Context, key string) ([]byte, error) // the public key, DER
+	s3    *s3.Client                                            // probe: the journal bucket's client
 }
 
-var commands = map[string]bool{"append": true, "verify": true, "prove": true, "check-proof": true, "verifier-key": true}
+var commands = map[string]bool{"append": true, "verify": true, "prove": true, "check-proof": true, "verifier-key": true, "probe": true}
 
 // usageError is a mistake in the command line or its values: exit 2.
 type usageError struct{ msg string }
@@ -92,7 +103,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	cmd := args[0]
 	if !commands[cmd] {
-		fmt.Fprintf(stderr, "appendonly: unknown command %q: append, verify, prove, check-proof or verifier-key (appendonly --help)\n", cmd)
+		fmt.Fprintf(stderr, "appendonly: unknown command %q: append, verify, prove, check-proof, verifier-key or probe (appendonly --help)\n", cmd)
 		return 2
 	}
 	if d == nil {
@@ -119,6 +130,8 @@ func command(ctx context.Context, cmd string, args []string, stdin io.Reader, st
 	checkpoint := fs.String("checkpoint", "", "prove: a file holding the signed checkpoint to prove against")
 	kmsKey := fs.String("kms-key", "", "verifier-key: the journal's KMS signing key (id, ARN or alias)")
 	segments := fs.Int("segments", 4, "verify: parallel scan segments of the table")
+	insert := fs.Bool("insert", false, "probe: also INSERT a fresh item, which stays in the table forever")
+	asJSON := fs.Bool("json", false, "probe: print the report as JSON")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0, nil
@@ -158,6 +171,24 @@ func command(ctx context.Context, cmd string, args []string, stdin io.Reader, st
 		d.db = dynamodb.NewFromConfig(c)
 	}
 	switch cmd {
+	case "probe":
+		client, ok := d.db.(*dynamodb.Client)
+		if !ok {
+			return 2, fmt.Errorf("probe needs a DynamoDB client")
+		}
+		pr := &probe.Prober{DB: client, S3: d.s3}
+		if *bucket != "" && pr.S3 == nil {
+			c, err := loadCfg()
+			if err != nil {
+				return 2, err
+			}
+			pr.S3 = s3.NewFromConfig(c, func(o *s3.Options) { o.UsePathStyle = o.BaseEndpoint != nil })
+		}
+		results, err := pr.Run(ctx, probe.Target{Table: *table, Bucket: *bucket, Insert: *insert})
+		if err != nil {
+			return 2, err
+		}
+		return probe.Print(stdout, *table, results, *asJSON), nil
 	case "append":
 		data := []byte(*item)
 		if *item == "" {

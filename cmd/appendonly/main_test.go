@@ -145,13 +145,16 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"prove", "--table", "Music", "--dir", e.dir, "--verifier-key", e.vkey, "--key", `{"Artsit": "x", "SongTitle": "y"}`}, `no "Artist"`},
 		{[]string{"prove", "--table", "Music", "--dir", e.dir, "--verifier-key", e.vkey, "--key", `{"Artist": "x", "SongTitle": "y", "z": 1}`}, `"z" is not a key attribute`},
 		{[]string{"check-proof", "--verifier-key", e.vkey, "/nonexistent"}, "no such file"},
+		{[]string{"probe"}, "--table is required"},
+		{[]string{"probe", "--table", "Musik"}, "table Musik not found"},
+		{[]string{"probe", "--table", "Music", "--insret"}, "flag provided but not defined: -insret"},
 	} {
 		code, out, errOut := e.cli("", c.args...)
 		if code != 2 || !strings.Contains(errOut, c.want) || strings.Contains(out, "intact") {
 			t.Errorf("%v: exit %d, stdout %q, stderr %q; want 2 and %q", c.args, code, out, errOut, c.want)
 		}
 	}
-	if code, _, errOut := e.cli("", "--help"); code != 0 || !strings.Contains(errOut, "check-proof") {
+	if code, _, errOut := e.cli("", "--help"); code != 0 || !strings.Contains(errOut, "check-proof") || !strings.Contains(errOut, "--segments") || !strings.Contains(errOut, "probe --table") {
 		t.Errorf("--help: exit %d, %q", code, errOut)
 	}
 }
@@ -167,5 +170,32 @@ func TestVerifierKey(t *testing.T) {
 	}
 	if _, err := note.NewVerifier(strings.TrimSpace(out)); err != nil {
 		t.Errorf("the printed key does not parse: %v", err)
+	}
+}
+
+// The probe through the command line, against the fake, which knows none
+// of the write operations: each is reported as not probed, never as denied,
+// and a table without deletion protection is reported as not append-only.
+func TestProbe(t *testing.T) {
+	e := newEnv(t)
+	code, out, errOut := e.cli("", "probe", "--table", "Music", "--json")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1; stderr %q", code, errOut)
+	}
+	var report struct {
+		Table      string
+		AppendOnly bool
+		Results    []struct{ Path, Outcome, Detail string }
+	}
+	if err := json.Unmarshal([]byte(out), &report); err != nil {
+		t.Fatalf("--json: %v\n%s", err, out)
+	}
+	if report.Table != "Music" || report.AppendOnly || len(report.Results) == 0 {
+		t.Errorf("report %+v", report)
+	}
+	for _, r := range report.Results {
+		if r.Outcome == "denied" {
+			t.Errorf("%s: denied by a fake with no IAM: %s", r.Path, r.Detail)
+		}
 	}
 }

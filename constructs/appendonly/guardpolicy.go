@@ -181,9 +181,7 @@ func (e *evaluator) checkPolicy(s *stackTemplate, id string, r map[string]any, p
 			patterns = []string{"*"}
 		case stmt["NotResource"] != nil:
 			not = true
-			for _, v := range e.resourceValues(stmt["NotResource"], s) {
-				patterns = append(patterns, v)
-			}
+			patterns = append(patterns, e.resourceValues(stmt["NotResource"], s)...)
 		default:
 			for _, v := range e.resourceValues(stmt["Resource"], s) {
 				if v == "*" {
