@@ -41,7 +41,6 @@ type tableRecord struct {
 	mode        Enforcement
 	exempt      []string
 	literalName string
-	unsafe      bool        // UnsafeAllowTableRemoval
 	protected   []protected // the table first
 }
 
