@@ -413,3 +413,26 @@ func TestAllowAllChangesNothingInTheJournalBucket(t *testing.T) {
 		t.Errorf("%d S3 paths probed, want 4", n)
 	}
 }
+
+// readmeRow is a path's row in the README's table of no-change forms.
+func readmeRow(p Path) string {
+	return "| " + p.Name + " | " + p.Form + " | " + p.Source + " |"
+}
+
+// The README lists every path with its no-change form and its source, as
+// Paths has them.
+func TestREADMEListsEveryPath(t *testing.T) {
+	root, err := cdktest.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range Paths {
+		if !strings.Contains(string(readme), readmeRow(p)+"\n") {
+			t.Errorf("README.md lacks the row\n%s", readmeRow(p))
+		}
+	}
+}
