@@ -19,7 +19,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 
 GO_FILES = $(shell find . -name '*.go' -not -path './node_modules/*' -not -path './.git/*')
 
-.PHONY: help deps synth test lint unit cfn-lint-app controls-app matrix golden bench bench-twin demo
+.PHONY: help deps synth test lint unit cfn-lint-app controls-app matrix golden bench bench-twin demo walkthrough
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -41,7 +41,7 @@ node_modules/.package-lock.json: package-lock.json
 synth: deps ## synthesize the app into cdk.out/ with the CDK CLI
 	$(CDK) synth $(CDK_FLAGS)
 
-test: deps lint unit cfn-lint-app controls-app ## run every check: gofmt, go mod tidy, go vet, staticcheck, go test, cfn-lint, Control Tower controls
+test: deps lint unit cfn-lint-app controls-app walkthrough ## run every check: gofmt, go mod tidy, go vet, staticcheck, go test, cfn-lint, Control Tower controls, the README's walkthrough
 	@echo "all checks passed"
 
 lint: ## gofmt, go mod tidy -diff, go vet and staticcheck
@@ -51,10 +51,10 @@ lint: ## gofmt, go mod tidy -diff, go vet and staticcheck
 	go vet ./...
 	go tool staticcheck ./...
 
-unit: ## go test ./... (IAM simulation, cdk-nag and cfn-lint of the tested configurations included)
+unit: deps ## go test ./... (IAM simulation, cdk-nag and cfn-lint of the tested configurations included)
 	go test -count=1 ./...
 
-cfn-lint-app: ## cfn-lint the app's template as `cdk synth` writes it
+cfn-lint-app: deps ## cfn-lint the app's template as `cdk synth` writes it
 	$(CDK) synth $(CDK_FLAGS) --quiet
 	cfn-lint cdk.out/*.template.json
 	@echo "cfn-lint: cdk.out/*.template.json: no errors, no warnings"
@@ -64,7 +64,7 @@ cfn-lint-app: ## cfn-lint the app's template as `cdk synth` writes it
 GUARD_PKG := node_modules/@cdklabs/cdk-validator-cfnguard
 GUARD := $(GUARD_PKG)/bin/$(if $(filter Darwin,$(shell uname -s)),macos,ubuntu)/$(if $(filter arm64 aarch64,$(shell uname -m)),aarch64,x86_64)/cfn-guard
 
-controls-app: ## AWS Control Tower's proactive controls on the app's template in cdk.out/ (after cfn-lint-app)
+controls-app: deps cfn-lint-app ## AWS Control Tower's proactive controls on the app's template in cdk.out/
 	$(GUARD) validate --rules $(GUARD_PKG)/rules/control-tower/cfn-guard --data cdk.out/AppendOnlyMusicStack.template.json --show-summary fail
 	@echo "Control Tower proactive controls: cdk.out/AppendOnlyMusicStack.template.json: no failing rule"
 
@@ -79,8 +79,11 @@ bench: deps ## run the synthesis and journal benchmarks (README "Performance", "
 	go test -run '^$$' -bench . -benchtime 5x ./constructs/appendonly
 	go test -run '^$$' -bench . -benchtime 3x ./journal
 
-demo: ## the journal end to end with no AWS account: append, checkpoint, tamper, verify
+demo: deps ## the journal end to end with no AWS account: append, checkpoint, tamper, verify
 	go run ./internal/demo
 
-bench-twin: deps ## time the Go app against its JavaScript twin (bench/twin), alternating; RUNS=7
+bench-twin: deps ## time the Go app against its JavaScript twin (bench/twin), alternating; RUNS=20
 	bench/twin/run.sh
+
+walkthrough: deps ## run the README's walkthrough as written in a fresh directory, and check what it promises
+	walkthrough/run.sh

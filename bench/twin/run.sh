@@ -7,7 +7,8 @@
 # by side, so the spread of the pairs' ratios and differences says how far
 # one run's ratio can be trusted. The first pair times jsii's start-up alone:
 # a Go program that only creates an App (bench/startup) against Node.js
-# doing the same.
+# doing the same, interleaved with the app with CDK's validation off. CLI=0
+# skips the CDK CLI pairs, VALIDATION="" the pairs with validation on.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 runs=${RUNS:-20}
@@ -40,13 +41,21 @@ report() { # label, Go times, JavaScript times (the same count, pair by pair)
 }
 
 echo "Node.js $(node --version), $runs pairs, alternating"
-g="" j=""
+# jsii's start-up and the app with validation off, all four in each pair's
+# turn, so that the app's cost beyond the start-up is measured pair by pair.
+sg="" sj="" ag="" aj="" ex=""
 for _ in $(seq "$runs"); do
-  g="$g $(ms "$work/startup")"
-  j="$j $(ms node -e "new (require('aws-cdk-lib').App)()")"
+  a=$(ms "$work/startup")
+  b=$(ms node -e "new (require('aws-cdk-lib').App)()")
+  c=$(CDK_VALIDATION=false CDK_OUTDIR="$work/go" CDK_CONTEXT_JSON="$ctx" ms "$work/app")
+  d=$(CDK_VALIDATION=false CDK_OUTDIR="$work/js" CDK_CONTEXT_JSON="$ctx" ms node bench/twin/app.js)
+  sg="$sg $a" sj="$sj $b" ag="$ag $c" aj="$aj $d" ex="$ex $(( (c - d) - (a - b) ))"
 done
-report "jsii start-up (an App and nothing else)" "${g# }" "${j# }"
-for validation in true false; do
+report "jsii start-up (an App and nothing else)" "${sg# }" "${sj# }"
+report "app's own process, CDK validation false" "${ag# }" "${aj# }"
+echo "the app's cost beyond jsii's start-up, (Go - JavaScript) - (start-up Go - start-up JavaScript), pair by pair:"
+echo "  median $(echo "${ex# }" | median) ms; every pair: ${ex# }"
+for validation in ${VALIDATION:-true}; do
   g="" j=""
   for _ in $(seq "$runs"); do
     g="$g $(CDK_VALIDATION=$validation CDK_OUTDIR="$work/go" CDK_CONTEXT_JSON="$ctx" ms "$work/app")"
@@ -54,6 +63,7 @@ for validation in true false; do
   done
   report "app's own process, CDK validation $validation" "${g# }" "${j# }"
 done
+[ "${CLI:-1}" = 1 ] || exit 0
 g="" j=""
 for _ in $(seq "$runs"); do
   g="$g $(ms npx --no-install cdk synth --no-notices --quiet --app "$work/app" -o "$work/cli-go")"

@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/appendonly/appendonly/constructs/appendonly"
@@ -243,6 +245,18 @@ func TestAcknowledgementIsVisibleAndNeedsAReason(t *testing.T) {
 	ledger.DynamoTable().GrantWriteData(w)
 	if err := appendonly.UnsafeAcknowledgeWriteGrant(w, " "); err == nil || !strings.Contains(err.Error(), "reason: required") {
 		t.Errorf("got error %v, want one saying the reason is required", err)
+	}
+	for _, c := range []struct {
+		name string
+		c    constructs.IConstruct
+	}{
+		{"a bucket", awss3.NewBucket(stack, jsii.String("B"), nil)},
+		{"a stack", stack},
+		{"an imported role", awsiam.Role_FromRoleArn(stack, jsii.String("Imported"), jsii.String("arn:aws:iam::111122223333:role/x"), nil)},
+	} {
+		if err := appendonly.UnsafeAcknowledgeWriteGrant(c.c, "why"); err == nil || !strings.Contains(err.Error(), "pass the Lambda function, IAM role, user or group") {
+			t.Errorf("%s: got error %v, want one saying what to pass", c.name, err)
+		}
 	}
 	if err := appendonly.UnsafeAcknowledgeWriteGrant(w, "one-off migration"); err != nil {
 		t.Fatal(err)

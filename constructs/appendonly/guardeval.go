@@ -57,44 +57,55 @@ func standsFor(c, x byte) (ok, stand bool) {
 	return false, false
 }
 
+func isStandIn(c byte) bool { _, stand := standsFor(c, 0); return stand }
+
 // intersects reports whether some string matches both the policy's
 // resource pattern a (IAM's * and ?, and unresolved) and the pattern b of
 // an ARN of a table (its stand-ins field, generated and streamLabel): whether a can name a resource
 // whose ARN has the pattern b.
 func intersects(a, b string) bool {
-	type state struct{ i, j int }
-	seen := map[state]bool{}
+	// seen[i*(len(b)+1)+j] marks a state already explored, which failed;
+	// it is made on the first wildcard, as most comparisons fail on a
+	// literal character before any.
+	var seen []bool
 	var walk func(i, j int) bool
 	walk = func(i, j int) bool {
-		s := state{i, j}
-		if seen[s] {
-			return false
-		}
-		seen[s] = true
-		if i == len(a) && j == len(b) {
-			return true
-		}
-		if i < len(a) && isWild(a[i]) {
-			// a's wildcard ends, or takes b's next character or stand-in.
-			return walk(i+1, j) || (j < len(b) && walk(i, j+1))
-		}
-		if j < len(b) {
-			if _, stand := standsFor(b[j], 0); stand {
-				// b's stand-in ends, or stands for a's next character.
-				if walk(i, j+1) {
-					return true
+		for {
+			if seen != nil {
+				k := i*(len(b)+1) + j
+				if seen[k] {
+					return false
 				}
-				ok, _ := standsFor(b[j], a[min(i, len(a)-1)])
-				return i < len(a) && (a[i] == '?' || ok) && walk(i+1, j)
+				seen[k] = true
+			} else if (i < len(a) && isWild(a[i])) || (j < len(b) && isStandIn(b[j])) {
+				seen = make([]bool, (len(a)+1)*(len(b)+1))
+				seen[i*(len(b)+1)+j] = true
 			}
+			if i == len(a) && j == len(b) {
+				return true
+			}
+			if i < len(a) && isWild(a[i]) {
+				// a's wildcard ends, or takes b's next character or stand-in.
+				return walk(i+1, j) || (j < len(b) && walk(i, j+1))
+			}
+			if j < len(b) {
+				if _, stand := standsFor(b[j], 0); stand {
+					// b's stand-in ends, or stands for a's next character.
+					if walk(i, j+1) {
+						return true
+					}
+					if i == len(a) {
+						return false
+					}
+					ok, _ := standsFor(b[j], a[i])
+					return (a[i] == '?' || ok) && walk(i+1, j)
+				}
+			}
+			if i == len(a) || j == len(b) || (a[i] != b[j] && a[i] != '?' && b[j] != '?') {
+				return false
+			}
+			i, j = i+1, j+1 // literal characters that match: no branch
 		}
-		if i == len(a) || j == len(b) {
-			return false
-		}
-		if a[i] == b[j] || a[i] == '?' || b[j] == '?' {
-			return walk(i+1, j+1)
-		}
-		return false
 	}
 	return walk(0, 0)
 }

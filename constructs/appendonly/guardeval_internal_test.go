@@ -36,3 +36,24 @@ func TestIntersects(t *testing.T) {
 		}
 	}
 }
+
+func TestIntersectsEdges(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		want bool
+	}{
+		{"", "", true},
+		{"", generated, true},
+		{"", "x", false},
+		{"*", "", true},
+		{"a?c", "abc", true},
+		{"a:c", "a" + generated + "c", false},
+		{"a/c", "a" + field + "c", true},
+		{"2026-01-01T00:00:00.000", streamLabel, true},
+		{"index", streamLabel, false},
+	} {
+		if got := intersects(c.a, c.b); got != c.want {
+			t.Errorf("intersects(%q, %q) = %v, want %v", printable(c.a), printable(c.b), got, c.want)
+		}
+	}
+}

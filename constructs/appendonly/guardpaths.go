@@ -90,7 +90,7 @@ func UnsafeAcknowledgeWriteGrant(c constructs.IConstruct, reason string) error {
 	if g, ok := c.(awsiam.IGrantable); ok {
 		p, ok := g.GrantPrincipal().(constructs.IConstruct)
 		if !ok {
-			return fmt.Errorf("appendonly.UnsafeAcknowledgeWriteGrant %s: its principal is not a role, user or group of this app: acknowledge the principal that holds the policy", path)
+			return fmt.Errorf("appendonly.UnsafeAcknowledgeWriteGrant %s: its principal is not a role, user or group of this app: pass the Lambda function, IAM role, user or group the grant was given to, or the IAM policy that holds it", path)
 		}
 		target = p
 	}
@@ -99,7 +99,13 @@ func UnsafeAcknowledgeWriteGrant(c constructs.IConstruct, reason string) error {
 		r, ok = target.Node().DefaultChild().(awscdk.CfnResource)
 	}
 	if !ok {
-		return fmt.Errorf("appendonly.UnsafeAcknowledgeWriteGrant %s: not a principal or policy the app defines: pass a Lambda function, an IAM role, user or group, an IAM policy or managed policy, L2 or L1 (an imported role has no resource in the template to carry the acknowledgement)", path)
+		return fmt.Errorf("appendonly.UnsafeAcknowledgeWriteGrant %s: not a principal or policy the app defines: pass the Lambda function, IAM role, user or group the grant was given to, or the IAM policy that holds it, L2 or L1 (an imported role has no resource in the template to carry the acknowledgement)", path)
+	}
+	switch typ := *r.CfnResourceType(); typ {
+	case "AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy",
+		"AWS::IAM::RolePolicy", "AWS::IAM::UserPolicy", "AWS::IAM::GroupPolicy", "AWS::SSO::PermissionSet", "AWS::DynamoDB::Table":
+	default:
+		return fmt.Errorf("appendonly.UnsafeAcknowledgeWriteGrant %s: a %s holds no write grant: pass the Lambda function, IAM role, user or group the grant was given to, or the IAM policy that holds it", path, typ)
 	}
 	r.AddMetadata(jsii.String(acknowledgedKey), jsii.String(reason))
 	return nil
