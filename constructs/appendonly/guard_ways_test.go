@@ -21,6 +21,24 @@ func tableL1(l *appendonly.Table) awsdynamodb.CfnTable {
 	return l.DynamoTable().Node().DefaultChild().(awsdynamodb.CfnTable)
 }
 
+// guardedTable creates the app, the stack Test and the table Ledger (named
+// proofTable), in EnforceIdentityOnlyOthersCanModify mode if identity, with
+// edit applied to its props.
+func guardedTable(t *testing.T, identity bool, edit func(*appendonly.Props)) (awscdk.App, awscdk.Stack, *appendonly.Table) {
+	t.Helper()
+	app := cdktest.NewApp(t)
+	stack := awscdk.NewStack(app, jsii.String("Test"), nil)
+	p := minimalProps()
+	p.TableProps.TableName = jsii.String(proofTable)
+	if identity {
+		p.Enforcement = appendonly.EnforceIdentityOnlyOthersCanModify
+	}
+	if edit != nil {
+		edit(p)
+	}
+	return app, stack, mustNewTable(t, stack, p)
+}
+
 // destroyAspect applies RemovalPolicy DESTROY to every resource, as a
 // development stack's aspect might.
 type destroyAspect struct{}
@@ -184,20 +202,14 @@ func TestGuardFailsEveryWayAround(t *testing.T) {
 		}, want: []string{"ManagedPolicy Test/Writes/Resource", "UnsafeAcknowledgeWriteGrant on Test/Migration and Test/Other"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			app := cdktest.NewApp(t)
-			stack := awscdk.NewStack(app, jsii.String("Test"), nil)
-			p := minimalProps()
-			p.TableProps.TableName = jsii.String(proofTable)
-			if c.identity {
-				p.Enforcement = appendonly.EnforceIdentityOnlyOthersCanModify
-			}
-			if c.journal {
-				p.Journal = &appendonly.JournalProps{}
-			}
-			if c.backup {
-				p.Backup = &appendonly.BackupProps{}
-			}
-			ledger := mustNewTable(t, stack, p)
+			app, stack, ledger := guardedTable(t, c.identity, func(p *appendonly.Props) {
+				if c.journal {
+					p.Journal = &appendonly.JournalProps{}
+				}
+				if c.backup {
+					p.Backup = &appendonly.BackupProps{}
+				}
+			})
 			c.build(t, app, stack, ledger)
 			msg := synthError(t, stack)
 			if msg == "" {
@@ -301,14 +313,7 @@ func TestGuardPassesLegitimateChanges(t *testing.T) {
 		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			app := cdktest.NewApp(t)
-			stack := awscdk.NewStack(app, jsii.String("Test"), nil)
-			p := minimalProps()
-			p.TableProps.TableName = jsii.String(proofTable)
-			if c.identity {
-				p.Enforcement = appendonly.EnforceIdentityOnlyOthersCanModify
-			}
-			ledger := mustNewTable(t, stack, p)
+			app, stack, ledger := guardedTable(t, c.identity, nil)
 			c.build(t, app, stack, ledger)
 			if msg := synthError(t, stack); msg != "" {
 				t.Errorf("got synthesis error\n%s\nwant none", msg)
