@@ -58,6 +58,7 @@ func TestGuardFailsEveryWayAround(t *testing.T) {
 		identity bool // EnforceIdentityOnlyOthersCanModify
 		journal  bool
 		backup   bool
+		props    func(*appendonly.Props)
 		build    build
 		want     []string
 	}{
@@ -166,6 +167,14 @@ func TestGuardFailsEveryWayAround(t *testing.T) {
 		{name: "a grant to another account", identity: true, build: func(t *testing.T, app awscdk.App, stack awscdk.Stack, l *appendonly.Table) {
 			l.DynamoTable().GrantReadWriteData(awsiam.NewAccountPrincipal(jsii.String("444455556666")))
 		}, want: []string{"the resource policy of the table Test/Ledger", "allows dynamodb:BatchWriteItem"}},
+		{name: "TableProps.ResourcePolicy", identity: true, props: func(p *appendonly.Props) {
+			p.TableProps.ResourcePolicy = awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{Statements: &[]awsiam.PolicyStatement{
+				awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+					Actions: jsii.Strings("dynamodb:PutItem"), Resources: jsii.Strings("*"),
+					Principals: &[]awsiam.IPrincipal{awsiam.NewAccountPrincipal(jsii.String("444455556666"))},
+				})}})
+		}, build: func(t *testing.T, app awscdk.App, stack awscdk.Stack, l *appendonly.Table) {},
+			want: []string{"the resource policy of the table Test/Ledger", "allows dynamodb:PutItem"}},
 		{name: "a permission set", identity: true, build: func(t *testing.T, app awscdk.App, stack awscdk.Stack, l *appendonly.Table) {
 			awssso.NewCfnPermissionSet(stack, jsii.String("Editors"), &awssso.CfnPermissionSetProps{
 				InstanceArn: jsii.String("arn:aws:sso:::instance/ssoins-1111111111111111"), Name: jsii.String("Editors"),
@@ -208,6 +217,9 @@ func TestGuardFailsEveryWayAround(t *testing.T) {
 				}
 				if c.backup {
 					p.Backup = &appendonly.BackupProps{}
+				}
+				if c.props != nil {
+					c.props(p)
 				}
 			})
 			c.build(t, app, stack, ledger)
