@@ -197,7 +197,7 @@ func (t *Table) readBounds() {
 	case !isToken(tn):
 		name = len(tn)
 	case t.cfnTable != nil:
-		stack := awscdk.Stack_Of(t)
+		stack := t.stack
 		stackName := maxStackNameLength
 		if sn := *stack.StackName(); !isToken(sn) {
 			stackName = len(sn)

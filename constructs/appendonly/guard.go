@@ -58,8 +58,9 @@ const (
 	ruleWriteGrant       = "appendonly-no-write-grant"
 	ruleWriteGrantOnStar = "appendonly-no-write-grant-on-every-table"
 	ruleInvariant        = "appendonly-protection-unchanged"
-	// metadataKey marks a table in EnforceIdentityOnlyOthersCanModify mode,
-	// which has no resource policy to tell it by.
+	// metadataKey marks, for a reviewer of the template, a table in
+	// EnforceIdentityOnlyOthersCanModify mode, which has no resource policy
+	// to tell it by; the guard knows its tables from the registry.
 	metadataKey = "appendonly"
 	// acknowledgedKey marks a policy or principal whose write grant was
 	// acknowledged (UnsafeAcknowledgeWriteGrant).

@@ -48,7 +48,7 @@ func (g *guard) constructPaths() *strings.Replacer {
 // ExistingTable: its name or ARN, resolved once.
 func existingTable(t *Table) guardedTable {
 	gt := guardedTable{label: *t.Node().Path(), mode: t.enforcement, exempt: t.exempt}
-	stack := awscdk.Stack_Of(t)
+	stack := t.stack
 	if arn, ok := stack.Resolve(t.table.TableArn()).(string); ok {
 		if f := strings.SplitN(arn, ":", 6); len(f) == 6 && strings.HasPrefix(f[5], "table/") {
 			gt.partition, gt.region, gt.account, gt.name = f[1], f[3], f[4], strings.TrimPrefix(f[5], "table/")

@@ -242,7 +242,7 @@ func (t *Table) createJournal(j *JournalProps, prot protection, sequencerDir str
 	// depend on its role too, which its Role attribute already implies
 	// (cfn-lint W3005): name the policy alone.
 	cfnFn := fn.Node().DefaultChild().(awslambda.CfnFunction)
-	cfnFn.AddOverride(jsii.String("DependsOn"), []any{awscdk.Stack_Of(t).GetLogicalId(seqPolicy.Node().DefaultChild().(awscdk.CfnElement))})
+	cfnFn.AddOverride(jsii.String("DependsOn"), []any{t.stack.GetLogicalId(seqPolicy.Node().DefaultChild().(awscdk.CfnElement))})
 	interval := j.interval()
 	awslambda.NewEventSourceMapping(t, jsii.String("SequencerStream"), &awslambda.EventSourceMappingProps{
 		Target:                fn,

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 )
 
@@ -293,15 +292,14 @@ func resourcePolicySize(callerDoc any, ours []statement) int {
 	return n
 }
 
-// deployersOf returns who deploys the stack that holds scope: the
-// DeployerPrincipalArns prop, else the CloudFormation execution role of the
-// stack's default synthesizer, read once per stack.
-func (r *registry) deployersOf(scope constructs.Construct, props *Props) ([]string, error) {
+// deployersOf returns who deploys stack: the DeployerPrincipalArns prop,
+// else the CloudFormation execution role of the stack's default
+// synthesizer, read once per stack.
+func (r *registry) deployersOf(stack awscdk.Stack, props *Props) ([]string, error) {
 	if len(props.DeployerPrincipalArns) > 0 {
 		return props.DeployerPrincipalArns, nil
 	}
 	const example = "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/cdk-hnb659fds-cfn-exec-role-${AWS::AccountId}-${AWS::Region}"
-	stack := awscdk.Stack_Of(scope)
 	if arn, ok := r.executionRoles[stack]; ok {
 		return []string{arn}, nil
 	}

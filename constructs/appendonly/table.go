@@ -72,8 +72,9 @@ type Table struct {
 	group       awsiam.Group
 	role        awsiam.Role
 	enforcement Enforcement
-	registry    *registry // the app's
-	exempt      []string  // Props.ExemptPrincipalArns, copied
+	registry    *registry    // the app's
+	stack       awscdk.Stack // the stack that holds it
+	exempt      []string     // Props.ExemptPrincipalArns, copied
 	refs        refs
 	bounds      bounds
 	cfnTable    awscdk.CfnElement // nil for ExistingTable
@@ -107,14 +108,16 @@ func NewTable(scope constructs.Construct, id string, props *Props) (*Table, erro
 		sequencerDir = dir
 	}
 	reg := registryOf(scope)
+	// The stack, asked of the kernel once for everything NewTable does.
+	stack := awscdk.Stack_Of(scope)
 	var prot protection
 	var callerDoc any
 	if props.Enforcement == EnforceTableWide {
-		deployers, err := reg.deployersOf(scope, props)
+		deployers, err := reg.deployersOf(stack, props)
 		if err == nil {
 			prot = newProtection(props, deployers)
 			if rp := props.TableProps.ResourcePolicy; rp != nil {
-				callerDoc = awscdk.Stack_Of(scope).Resolve(rp)
+				callerDoc = stack.Resolve(rp)
 			}
 			err = checkResourcePolicySize(props, prot, callerDoc)
 		}
@@ -123,7 +126,7 @@ func NewTable(scope constructs.Construct, id string, props *Props) (*Table, erro
 		}
 	}
 
-	t := &Table{enforcement: props.Enforcement, registry: reg, exempt: slices.Clone(props.ExemptPrincipalArns)}
+	t := &Table{enforcement: props.Enforcement, registry: reg, stack: stack, exempt: slices.Clone(props.ExemptPrincipalArns)}
 	constructs.NewConstruct_Override(t, scope, jsii.String(id))
 	if props.ExistingTable != nil {
 		t.table = props.ExistingTable
@@ -154,7 +157,6 @@ func NewTable(scope constructs.Construct, id string, props *Props) (*Table, erro
 	if t.cfnTable != nil {
 		t.protected = append(t.protected, protected{what: "managed policy", el: t.policy.Node().DefaultChild().(awscdk.CfnElement),
 			typ: "AWS::IAM::ManagedPolicy", docPath: []string{"PolicyDocument"}, stmts: t.denyStatements()})
-		stack := awscdk.Stack_Of(t)
 		t.registry.tables = append(t.registry.tables, tableRecord{stack: stack, stackPath: t.registry.stackPath(stack),
 			mode: props.Enforcement, exempt: t.exempt, literalName: t.literalName, protected: t.protected})
 	}
@@ -327,7 +329,8 @@ func (t *Table) createTable(props *Props, prot protection) {
 		suppressNagOn(cfn, tableNagSuppressions...)
 	}
 	if props.Enforcement == EnforceIdentityOnlyOthersCanModify {
-		// No resource policy tells the guard this table is append-only.
+		// No resource policy tells a reviewer of the template this table is
+		// append-only (the guard knows its tables from the registry).
 		cfn.AddMetadata(jsii.String(metadataKey), map[string]any{"enforcement": props.Enforcement.String()})
 	}
 	t.cfnTable = cfn
@@ -412,7 +415,7 @@ type refs struct {
 
 func (t *Table) readRefs(hasStream bool) {
 	t.refs.table = *t.table.TableArn()
-	t.refs.globalTable = *awscdk.Stack_Of(t).FormatArn(&awscdk.ArnComponents{
+	t.refs.globalTable = *t.stack.FormatArn(&awscdk.ArnComponents{
 		Service:      jsii.String("dynamodb"),
 		Region:       jsii.String(""),
 		Resource:     jsii.String("global-table"),
