@@ -35,9 +35,9 @@ func BenchmarkIntegrate(b *testing.B) {
 			client, bucket := versity.Start(b, "GOVERNANCE")
 			counted := &countingS3{S3API: client}
 			store := &S3Store{Client: counted, Bucket: bucket}
-			s, _, _ := newKeys(b)
+			s, verifier, _ := newKeys(b)
 			signer := &countingSigner{Signer: s}
-			seq := &Sequencer{Store: store, Signer: signer, Origin: testOrigin}
+			seq := &Sequencer{Store: store, Signer: signer, Verifier: verifier, Origin: testOrigin}
 			ctx := context.Background()
 			n := 0
 			b.ResetTimer()
@@ -62,7 +62,7 @@ func buildLog(b *testing.B, n int) (*MemStore, note.Verifier) {
 	b.Helper()
 	s, v, _ := newKeys(b)
 	store := &MemStore{}
-	seq := &Sequencer{Store: store, Signer: s, Origin: testOrigin}
+	seq := &Sequencer{Store: store, Signer: s, Verifier: v, Origin: testOrigin}
 	for i := 0; i < n; i += 10000 {
 		if _, err := seq.Integrate(context.Background(), inserts(i, min(i+10000, n), 10)); err != nil {
 			b.Fatal(err)
@@ -84,10 +84,11 @@ func BenchmarkProve(b *testing.B) {
 			b.ResetTimer()
 			var size, hashes int
 			for i := 0; i < b.N; i++ {
-				p, err := Prove(ctx, store, v, key, nil)
+				h, err := Prove(ctx, store, v, key, nil)
 				if err != nil {
 					b.Fatal(err)
 				}
+				p := h.Proofs[0]
 				if _, _, err := p.Check(v); err != nil {
 					b.Fatal(err)
 				}

@@ -35,8 +35,12 @@ func TestInteroperability(t *testing.T) {
 		t.Fatal(err)
 	}
 	signer, _ := note.NewSigner(skey)
+	verifier, err := note.NewVerifier(vkey)
+	if err != nil {
+		t.Fatal(err)
+	}
 	store := &journal.MemStore{}
-	seq := &journal.Sequencer{Store: store, Signer: signer, Origin: origin}
+	seq := &journal.Sequencer{Store: store, Signer: signer, Verifier: verifier, Origin: origin}
 	ctx := context.Background()
 	sizes := []int{300, 1, 512, 100}
 	total := 0
@@ -55,10 +59,6 @@ func TestInteroperability(t *testing.T) {
 	}
 
 	// Every checkpoint version: a C2SP signed note over a tlog-checkpoint.
-	verifier, err := note.NewVerifier(vkey)
-	if err != nil {
-		t.Fatal(err)
-	}
 	vs, _ := store.Versions(ctx, "checkpoint")
 	type cp struct {
 		size uint64
@@ -130,23 +130,45 @@ func TestInteroperability(t *testing.T) {
 		t.Errorf("tile/1/000.p/3 second hash %x, want %x", tile1[32:64], sub.Hash())
 	}
 
-	// The project's inclusion proofs verify with merkle's verifier.
-	v, _ := note.NewVerifier(vkey)
+	// The project's proofs are C2SP tlog-proof@v1, read here from the
+	// specification: the header, "extra" with the entry, "index", one base64
+	// hash a line, a blank line, the checkpoint; the inclusion proof checks
+	// with merkle's verifier and the checkpoint with note.
 	for _, i := range []int{0, 299, 300, 812, total - 1} {
 		key, _ := ledger.Encode(map[string]types.AttributeValue{"k": &types.AttributeValueMemberS{Value: fmt.Sprintf("k%05d", i)}})
-		p, err := journal.Prove(ctx, store, v, key, nil)
+		h, err := journal.Prove(ctx, store, verifier, key, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		hashes := make([][]byte, len(p.Hashes))
-		for j := range p.Hashes {
-			hashes[j] = p.Hashes[j][:]
+		text, _ := h.Proofs[0].MarshalText()
+		head, checkpoint, ok := strings.Cut(string(text), "\n\n")
+		lines := strings.Split(head, "\n")
+		if !ok || lines[0] != "c2sp.org/tlog-proof@v1" || !strings.HasPrefix(lines[1], "extra ") || lines[2] != fmt.Sprintf("index %d", i) {
+			t.Fatalf("entry %d: not a tlog-proof@v1 with extra and index lines:\n%s", i, text)
 		}
-		last := cps[len(cps)-1]
-		if err := proof.VerifyInclusion(rfc6962.DefaultHasher, uint64(p.Index), last.size, rfc6962.DefaultHasher.HashLeaf(p.Entry), hashes, last.root); err != nil {
+		entry, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(lines[1], "extra "))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var hashes [][]byte
+		for _, line := range lines[3:] {
+			hh, err := base64.StdEncoding.DecodeString(line)
+			if err != nil || len(hh) != 32 {
+				t.Fatalf("entry %d: hash line %q", i, line)
+			}
+			hashes = append(hashes, hh)
+		}
+		n, err := note.Open([]byte(checkpoint), note.VerifierList(verifier))
+		if err != nil {
+			t.Fatalf("entry %d: the proof's checkpoint: %v", i, err)
+		}
+		cl := strings.Split(n.Text, "\n")
+		size, _ := strconv.ParseUint(cl[1], 10, 64)
+		root, _ := base64.StdEncoding.DecodeString(cl[2])
+		if err := proof.VerifyInclusion(rfc6962.DefaultHasher, uint64(i), size, rfc6962.DefaultHasher.HashLeaf(entry), hashes, root); err != nil {
 			t.Errorf("entry %d: %v", i, err)
 		}
-		want, _ := tree.InclusionProof(uint64(i), last.size)
+		want, _ := tree.InclusionProof(uint64(i), size)
 		if len(want) != len(hashes) {
 			t.Errorf("entry %d: %d hashes, the reference gives %d", i, len(hashes), len(want))
 		}

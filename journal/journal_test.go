@@ -94,7 +94,7 @@ func wantIntact(t *testing.T, l *Log, size int64) {
 func TestIntegrateAndVerify(t *testing.T) {
 	signer, verifier, _ := newKeys(t)
 	store := &MemStore{}
-	seq := &Sequencer{Store: store, Signer: signer, Origin: testOrigin}
+	seq := &Sequencer{Store: store, Signer: signer, Verifier: verifier, Origin: testOrigin}
 	ctx := context.Background()
 	var all []Record
 	for _, n := range []int{1, 2, 255, 1, 300, 700} { // across partial and full tiles
@@ -143,7 +143,7 @@ func TestAtLeastOnce(t *testing.T) {
 		wg.Add(1)
 		go func(records []Record) {
 			defer wg.Done()
-			seq := &Sequencer{Store: flaky, Signer: signer, Origin: testOrigin, MaxAttempts: 1000}
+			seq := &Sequencer{Store: flaky, Signer: signer, Verifier: verifier, Origin: testOrigin, MaxAttempts: 1000}
 			for i := 0; i < len(records); i += batch {
 				b := records[i:min(i+batch, len(records))]
 				// Lambda retries a failed batch until it succeeds, and may
@@ -190,11 +190,11 @@ func TestCrashBetweenClaimAndCheckpoint(t *testing.T) {
 	ctx := context.Background()
 	for stopAfter := 1; stopAfter < 40; stopAfter++ {
 		store := &MemStore{}
-		seq := &Sequencer{Store: store, Signer: signer, Origin: testOrigin}
+		seq := &Sequencer{Store: store, Signer: signer, Verifier: verifier, Origin: testOrigin}
 		if _, err := seq.Integrate(ctx, inserts(0, 250, 5)); err != nil {
 			t.Fatal(err)
 		}
-		crashing := &Sequencer{Store: &failingStore{Store: store, stopAfter: stopAfter}, Signer: signer, Origin: testOrigin}
+		crashing := &Sequencer{Store: &failingStore{Store: store, stopAfter: stopAfter}, Signer: signer, Verifier: verifier, Origin: testOrigin}
 		if _, err := crashing.Integrate(ctx, inserts(250, 270, 5)); err == nil {
 			break // no write left to crash before
 		}
@@ -259,7 +259,7 @@ func TestLargeItemsBecomeBlobs(t *testing.T) {
 	mod := insert(1, 40000)
 	mod.Kind, mod.OldImage = Modify, insert(1, 40000).NewImage
 	mod.NewImage["extra"] = str("y")
-	seq := &Sequencer{Store: store, Signer: signer, Origin: testOrigin}
+	seq := &Sequencer{Store: store, Signer: signer, Verifier: verifier, Origin: testOrigin}
 	if _, err := seq.Integrate(ctx, []Record{big, insert(2, 10), mod}); err != nil {
 		t.Fatal(err)
 	}
@@ -282,11 +282,11 @@ func TestLargeItemsBecomeBlobs(t *testing.T) {
 	if l.Entries[2].NewImage.Inline != nil || l.Entries[2].OldImage.Inline == nil {
 		t.Error("the modify entry's new image should be a blob and its old image inline")
 	}
-	p, err := Prove(ctx, store, verifier, l.Entries[0].Key, nil)
+	h, err := Prove(ctx, store, verifier, l.Entries[0].Key, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, e, err := p.Check(verifier); err != nil || e.NewImage.Inline == nil {
+	if _, e, err := h.Proofs[0].Check(verifier); err != nil || e.NewImage.Inline == nil {
 		t.Errorf("proof of the blob item: %v", err)
 	}
 }
@@ -295,7 +295,7 @@ func TestProveAndCheck(t *testing.T) {
 	signer, verifier, _ := newKeys(t)
 	store := &MemStore{}
 	ctx := context.Background()
-	seq := &Sequencer{Store: store, Signer: signer, Origin: testOrigin}
+	seq := &Sequencer{Store: store, Signer: signer, Verifier: verifier, Origin: testOrigin}
 	if _, err := seq.Integrate(ctx, inserts(0, 1000, 5)); err != nil {
 		t.Fatal(err)
 	}
@@ -306,13 +306,18 @@ func TestProveAndCheck(t *testing.T) {
 	for _, i := range []int{0, 1, 255, 256, 999, 1499} {
 		key, _ := ledger.Encode(insert(i, 0).Keys)
 		store.Calls = nil
-		p, err := Prove(ctx, store, verifier, key, nil)
+		h, err := Prove(ctx, store, verifier, key, nil)
 		if err != nil {
 			t.Fatalf("item %d: %v", i, err)
 		}
-		// ⌈log2 1500⌉ = 11 hashes at most; reads: checkpoint, key, bundle, tiles.
-		if len(p.Hashes) > 11 || store.Calls["Get"] > 3+2*2 {
-			t.Errorf("item %d: %d hashes, %d reads, want at most 11 and 7", i, len(p.Hashes), store.Calls["Get"])
+		if len(h.Proofs) != 1 || len(h.Pending) != 0 {
+			t.Fatalf("item %d: %d proofs, %d pending, want the insert's alone", i, len(h.Proofs), len(h.Pending))
+		}
+		p := h.Proofs[0]
+		// ⌈log2 1500⌉ = 11 hashes at most; reads: checkpoint, key marker,
+		// the first history marker (absent), bundle, tiles.
+		if len(p.Hashes) > 11 || store.Calls["Get"] > 4+2*2 {
+			t.Errorf("item %d: %d hashes, %d reads, want at most 11 and 8", i, len(p.Hashes), store.Calls["Get"])
 		}
 		text, _ := p.MarshalText()
 		q, err := ParseProof(text)
@@ -331,10 +336,11 @@ func TestProveAndCheck(t *testing.T) {
 		}
 	}
 	key, _ := ledger.Encode(insert(5, 0).Keys)
-	p, err := Prove(ctx, store, verifier, key, old)
+	h, err := Prove(ctx, store, verifier, key, old)
 	if err != nil {
 		t.Fatal(err)
 	}
+	p := h.Proofs[0]
 	if c, _, err := p.Check(verifier); err != nil || c.Size != 1000 {
 		t.Errorf("proof against the older checkpoint: %v %v", c, err)
 	}

@@ -20,6 +20,7 @@ import (
 //	appendonly/sequence/<start>   a sequence claim: the entries appended from index <start> on
 //	appendonly/event/<sha-256>    the index of the entry a stream record became, by the hex SHA-256 of its event id
 //	appendonly/key/<sha-256>      the index of the entry that first inserted an item, by the hex SHA-256 of its key's canonical encoding
+//	appendonly/key/<sha-256>.<n>  the index of the item's n-th later entry (n from 1): a MODIFY, a REMOVE, an INSERT again
 //	appendonly/blob/<sha-256>     an item image too large for an entry, by the hex SHA-256 of its canonical encoding
 const (
 	CheckpointPath = "checkpoint"
@@ -103,5 +104,9 @@ func eventPath(id string) string { return eventPrefix + fmt.Sprintf("%x", sha256
 // keyPath names the index of the entry that first inserted an item, by the
 // hex SHA-256 of the canonical encoding of its key.
 func keyPath(key []byte) string { return keyPrefix + fmt.Sprintf("%x", sha256.Sum256(key)) }
+
+// historyPath names the index of the n-th entry, n from 1, of an item
+// after its first INSERT.
+func historyPath(key []byte, n int) string { return keyPath(key) + "." + strconv.Itoa(n) }
 
 func blobPath(sum [32]byte) string { return blobPrefix + fmt.Sprintf("%x", sum) }

@@ -14,114 +14,159 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 )
 
+// ProofHeader is the first line of a proof: the journal's proofs are C2SP
+// tlog-proof@v1 (c2sp.org/tlog-proof), with the entry's bytes as the extra
+// data. Store one in a file ending in .tlog-proof.
+const ProofHeader = "c2sp.org/tlog-proof@v1"
+
 // Proof is an inclusion proof of one entry in a signed checkpoint: all
 // someone needs, with the log's public key, to check that the entry is in
 // the log the checkpoint commits to.
 type Proof struct {
 	Index int64
+	// Entry is the entry's encoding, the proof's extra data: its leaf hash
+	// is what the inclusion proof proves.
 	Entry []byte
-	// Hashes are the RFC 6962 inclusion proof, ⌈log2 size⌉ hashes at most.
+	// Hashes are the RFC 6962 inclusion proof, from the leaf's sibling up,
+	// ⌈log2 size⌉ hashes at most.
 	Hashes []tlog.Hash
-	// Image is the canonical encoding of the entry's new image when the
-	// entry holds only its hash (an item over an entry's size).
-	Image []byte
 	// Checkpoint is the signed checkpoint the proof is against.
 	Checkpoint []byte
+	// Image is the canonical encoding of the entry's new image when the
+	// entry holds only its hash (an item over an entry's size). It is not
+	// part of the tlog-proof: keep it beside it.
+	Image []byte
 }
 
-const proofHeader = "appendonly-proof/v1"
-
-// MarshalText writes the proof as text: a header, "index", "entry",
-// "image" and one "hash" line each, a blank line, then the signed
-// checkpoint.
+// MarshalText writes the proof as a tlog-proof@v1.
 func (p *Proof) MarshalText() ([]byte, error) {
 	var b bytes.Buffer
-	b.WriteString(proofHeader + "\n")
+	b.WriteString(ProofHeader + "\n")
+	fmt.Fprintf(&b, "extra %s\n", base64.StdEncoding.EncodeToString(p.Entry))
 	fmt.Fprintf(&b, "index %d\n", p.Index)
-	fmt.Fprintf(&b, "entry %s\n", base64.StdEncoding.EncodeToString(p.Entry))
-	if p.Image != nil {
-		fmt.Fprintf(&b, "image %s\n", base64.StdEncoding.EncodeToString(p.Image))
-	}
 	for _, h := range p.Hashes {
-		fmt.Fprintf(&b, "hash %s\n", base64.StdEncoding.EncodeToString(h[:]))
+		b.WriteString(base64.StdEncoding.EncodeToString(h[:]) + "\n")
 	}
 	b.WriteString("\n")
 	b.Write(p.Checkpoint)
 	return b.Bytes(), nil
 }
 
-// ParseProof reads a proof written by MarshalText.
+// ParseProof reads a tlog-proof@v1, strictly, whose extra data is a
+// journal entry.
 func ParseProof(data []byte) (*Proof, error) {
 	head, cp, ok := bytes.Cut(data, []byte("\n\n"))
 	lines := strings.Split(string(head), "\n")
-	if !ok || len(lines) < 3 || lines[0] != proofHeader {
-		return nil, errors.New("journal: not an appendonly proof (" + proofHeader + ")")
+	if !ok || lines[0] != ProofHeader {
+		return nil, errors.New("journal: not a proof: the first line is not " + ProofHeader)
 	}
 	p := &Proof{Checkpoint: cp}
-	for _, line := range lines[1:] {
-		k, v, _ := strings.Cut(line, " ")
-		var err error
-		switch k {
-		case "index":
-			p.Index, err = strconv.ParseInt(v, 10, 64)
-		case "entry":
-			p.Entry, err = base64.StdEncoding.DecodeString(v)
-		case "image":
-			p.Image, err = base64.StdEncoding.DecodeString(v)
-		case "hash":
-			var h []byte
-			h, err = base64.StdEncoding.DecodeString(v)
-			if err == nil && len(h) != tlog.HashSize {
-				err = errors.New("not a SHA-256 hash")
-			}
-			var hh tlog.Hash
-			copy(hh[:], h)
-			p.Hashes = append(p.Hashes, hh)
-		default:
-			err = errors.New("unknown line")
-		}
-		if err != nil {
-			return nil, fmt.Errorf("journal: proof line %q: %v", line, err)
-		}
+	lines = lines[1:]
+	extra, ok := strings.CutPrefix(lines[0], "extra ")
+	if !ok {
+		return nil, errors.New("journal: the proof has no extra line: a journal proof carries its entry there")
 	}
-	if p.Entry == nil {
-		return nil, errors.New("journal: proof has no entry")
+	var err error
+	if p.Entry, err = base64.StdEncoding.DecodeString(extra); err != nil {
+		return nil, fmt.Errorf("journal: the proof's extra line: %v", err)
+	}
+	if len(lines) < 2 {
+		return nil, errors.New("journal: the proof has no index line")
+	}
+	index, ok := strings.CutPrefix(lines[1], "index ")
+	if p.Index, err = strconv.ParseInt(index, 10, 64); !ok || err != nil || p.Index < 0 || strconv.FormatInt(p.Index, 10) != index {
+		return nil, fmt.Errorf("journal: the proof's line %q: want index and a decimal with no leading zeroes", lines[1])
+	}
+	for _, line := range lines[2:] {
+		h, err := base64.StdEncoding.DecodeString(line)
+		if err != nil || len(h) != tlog.HashSize {
+			return nil, fmt.Errorf("journal: the proof's line %q is not a base64 SHA-256 hash", line)
+		}
+		p.Hashes = append(p.Hashes, tlog.Hash(h))
 	}
 	return p, nil
 }
 
-// ErrNotInJournal is what Prove returns for an item no entry inserted.
-var ErrNotInJournal = errors.New("journal: no entry inserted an item with this key")
+// ErrNotInJournal is what Prove returns for a key no entry names.
+var ErrNotInJournal = errors.New("journal: no journal entry holds an item with this key")
 
-// Prove builds the inclusion proof of the entry that inserted the item
-// whose key's canonical encoding is key, against the signed checkpoint cp
-// (nil: the latest). It reads O(log n) objects: the key's marker, one
-// entry bundle and the tiles the proof's hashes are in.
-func Prove(ctx context.Context, s Store, v note.Verifier, key []byte, cp []byte) (*Proof, error) {
+// History is a key's journal entries against one checkpoint: the proof of
+// each entry the checkpoint covers, by index; the first is the key's first
+// INSERT when the journal holds one. Pending are the indexes of the key's
+// entries after the checkpoint.
+type History struct {
+	Proofs  []*Proof
+	Pending []int64
+}
+
+// Prove builds the inclusion proof of every entry of the item whose key's
+// canonical encoding is key (its first INSERT, then each later entry),
+// against the signed checkpoint cp (nil: the newest version that verifies).
+// It reads the key's markers, then, per entry, one entry bundle and the
+// tiles the proof's hashes are in: O(log n) objects each.
+func Prove(ctx context.Context, s Store, v note.Verifier, key []byte, cp []byte) (*History, error) {
+	var c Checkpoint
+	var err error
 	if cp == nil {
-		var err error
-		if cp, err = s.Get(ctx, CheckpointPath); err != nil {
+		if c, cp, _, err = latestCheckpoint(ctx, s, v); err != nil {
 			return nil, err
 		}
+		if cp == nil {
+			return nil, errors.New("journal: no checkpoint verifies with the key: nothing is provable yet")
+		}
+	} else if c, err = OpenCheckpoint(cp, v); err != nil {
+		return nil, fmt.Errorf("journal: the given checkpoint: %w", err)
 	}
-	c, err := OpenCheckpoint(cp, v)
-	if err != nil {
-		return nil, err
+	var indexes []int64
+	paths := []string{keyPath(key)}
+	for i := 1; ; i++ {
+		path := paths[len(paths)-1]
+		data, err := s.Get(ctx, path)
+		if errors.Is(err, ErrNotExist) && i > 1 {
+			break
+		}
+		if err != nil && !errors.Is(err, ErrNotExist) {
+			return nil, err
+		}
+		if err == nil {
+			n, err := strconv.ParseInt(strings.TrimSuffix(string(data), "\n"), 10, 64)
+			if err != nil || n < 0 {
+				return nil, fmt.Errorf("journal: the key marker %s is damaged", path)
+			}
+			indexes = append(indexes, n)
+		}
+		paths = append(paths, historyPath(key, i))
 	}
-	data, err := s.Get(ctx, keyPath(key))
-	if errors.Is(err, ErrNotExist) {
+	if len(indexes) == 0 {
 		return nil, ErrNotInJournal
 	}
-	if err != nil {
-		return nil, err
+	h := &History{}
+	tiles := tlog.TileHashReader(tlog.Tree{N: c.Size, Hash: c.Root}, &tileReader{ctx: ctx, store: s})
+	for _, index := range indexes {
+		if index >= c.Size {
+			h.Pending = append(h.Pending, index)
+			continue
+		}
+		p, err := proveEntry(ctx, s, tiles, c, cp, index)
+		if err != nil {
+			return nil, err
+		}
+		e, err := ParseEntry(p.Entry)
+		if err != nil {
+			return nil, err
+		}
+		if !bytes.Equal(e.Key, key) {
+			return nil, fmt.Errorf("journal: a key marker names entry %d, which is another key's", index)
+		}
+		h.Proofs = append(h.Proofs, p)
 	}
-	index, err := strconv.ParseInt(strings.TrimSpace(string(data)), 10, 64)
-	if err != nil {
-		return nil, fmt.Errorf("journal: key marker %s: %v", keyPath(key), err)
+	if len(h.Proofs) == 0 {
+		return nil, fmt.Errorf("journal: the item's entries (%v) are after the checkpoint's %d entries: prove it again after the next checkpoint", h.Pending, c.Size)
 	}
-	if index >= c.Size {
-		return nil, fmt.Errorf("journal: the item is entry %d, after the checkpoint's %d entries: prove it again after the next checkpoint", index, c.Size)
-	}
+	return h, nil
+}
+
+func proveEntry(ctx context.Context, s Store, tiles tlog.HashReader, c Checkpoint, cp []byte, index int64) (*Proof, error) {
 	b := index / TileWidth
 	w := int(min(c.Size-b*TileWidth, TileWidth))
 	bundle, err := s.Get(ctx, EntriesPath(b, w))
@@ -137,25 +182,21 @@ func Prove(ctx context.Context, s Store, v note.Verifier, key []byte, cp []byte)
 	if err != nil {
 		return nil, err
 	}
-	if !bytes.Equal(e.Key, key) || e.Kind != Insert {
-		return nil, fmt.Errorf("journal: key marker %s names entry %d, which is not that key's insert", keyPath(key), index)
-	}
-	if e.NewImage.Inline == nil {
+	if e.NewImage.Present && e.NewImage.Inline == nil {
 		if p.Image, err = e.NewImage.Bytes(func(path string) ([]byte, error) { return s.Get(ctx, path) }); err != nil {
 			return nil, err
 		}
 	}
-	rp, err := tlog.ProveRecord(c.Size, index, tlog.TileHashReader(tlog.Tree{N: c.Size, Hash: c.Root}, &tileReader{ctx: ctx, store: s}))
-	if err != nil {
-		return nil, fmt.Errorf("journal: building the proof: %w", err)
+	if p.Hashes, err = tlog.ProveRecord(c.Size, index, tiles); err != nil {
+		return nil, fmt.Errorf("journal: building the proof of entry %d: %w", index, err)
 	}
-	p.Hashes = rp
 	return p, nil
 }
 
 // Check checks the proof with only the log's public key: the checkpoint's
-// signature, the entry's inclusion in it, and the image's hash. It returns
-// the checkpoint and the entry.
+// signature, the entry's inclusion in it, and, when the entry's image is a
+// blob and p.Image is set, the image's hash. It returns the checkpoint and
+// the entry (its new image inline when p.Image supplied it).
 func (p *Proof) Check(v note.Verifier) (Checkpoint, *Entry, error) {
 	c, err := OpenCheckpoint(p.Checkpoint, v)
 	if err != nil {
@@ -171,9 +212,9 @@ func (p *Proof) Check(v note.Verifier) (Checkpoint, *Entry, error) {
 	if err != nil {
 		return c, nil, err
 	}
-	if e.NewImage.Present && e.NewImage.Inline == nil {
-		if p.Image == nil || sha256.Sum256(p.Image) != e.NewImage.Sum {
-			return c, nil, errors.New("journal: the proof's image does not hash to the entry's")
+	if e.NewImage.Present && e.NewImage.Inline == nil && p.Image != nil {
+		if sha256.Sum256(p.Image) != e.NewImage.Sum {
+			return c, nil, errors.New("journal: the image beside the proof does not hash to the entry's")
 		}
 		e.NewImage.Inline = p.Image
 	}

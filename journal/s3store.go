@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"sort"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -93,27 +92,69 @@ func (s *S3Store) AddVersion(ctx context.Context, path string, data []byte) erro
 
 // Versions implements Store.
 func (s *S3Store) Versions(ctx context.Context, path string) ([]Version, error) {
+	return s.versions(ctx, path, 0)
+}
+
+// Recent implements Store: one ListObjectVersions request of n keys. The
+// path's own versions come first: S3 lists keys in order, and every other
+// key with the path as its prefix sorts after it.
+func (s *S3Store) Recent(ctx context.Context, path string, n int) ([]Version, error) {
+	vs, err := s.versions(ctx, path, n)
+	return newest(vs, n), err
+}
+
+// versions lists the object's versions, oldest first: all of them, or
+// those among the first limit that S3 lists.
+func (s *S3Store) versions(ctx context.Context, path string, limit int) ([]Version, error) {
 	var out []Version
-	p := s3.NewListObjectVersionsPaginator(s.Client, &s3.ListObjectVersionsInput{Bucket: aws.String(s.Bucket), Prefix: aws.String(path)})
+	in := &s3.ListObjectVersionsInput{Bucket: aws.String(s.Bucket), Prefix: aws.String(path)}
+	if limit > 0 {
+		in.MaxKeys = aws.Int32(int32(limit))
+	}
+	p := s3.NewListObjectVersionsPaginator(s.Client, in)
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("journal: listing the versions of s3://%s/%s: %w", s.Bucket, path, err)
 		}
+		// S3 lists a key's versions newest first; the current one, the
+		// newest, is marked IsLatest, whether it is a delete marker or not.
+		var vs, markers []Version
 		for _, v := range page.Versions {
 			if aws.ToString(v.Key) == path {
-				out = append(out, Version{ID: aws.ToString(v.VersionId), Modified: aws.ToTime(v.LastModified)})
+				vs = append(vs, Version{ID: aws.ToString(v.VersionId), Modified: aws.ToTime(v.LastModified), latest: aws.ToBool(v.IsLatest)})
 			}
 		}
 		for _, v := range page.DeleteMarkers {
 			if aws.ToString(v.Key) == path {
-				out = append(out, Version{ID: aws.ToString(v.VersionId), Modified: aws.ToTime(v.LastModified), DeleteMarker: true})
+				markers = append(markers, Version{ID: aws.ToString(v.VersionId), Modified: aws.ToTime(v.LastModified), DeleteMarker: true, latest: aws.ToBool(v.IsLatest)})
 			}
 		}
+		out = append(out, mergeNewestFirst(vs, markers)...)
+		if limit > 0 {
+			break
+		}
 	}
-	// S3 lists a key's versions newest first, with seconds in their times:
-	// reversed, then sorted stably by time, they are oldest first.
+	// Reversed, they are oldest first.
 	slices.Reverse(out)
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Modified.Before(out[j].Modified) })
+	for i := range out {
+		out[i].latest = false
+	}
 	return out, nil
+}
+
+// mergeNewestFirst merges two lists of versions, each newest first, by
+// time; the current version (IsLatest) comes first, and times that tie to
+// the second keep object versions before delete markers.
+func mergeNewestFirst(vs, markers []Version) []Version {
+	out := make([]Version, 0, len(vs)+len(markers))
+	for len(vs) > 0 || len(markers) > 0 {
+		takeMarker := len(vs) == 0 || (len(markers) > 0 && (markers[0].latest || (!vs[0].latest && markers[0].Modified.After(vs[0].Modified))))
+		if takeMarker {
+			out, markers = append(out, markers[0]), markers[1:]
+		} else {
+			out, vs = append(out, vs[0]), vs[1:]
+		}
+	}
+	return out
 }

@@ -25,7 +25,7 @@ func TestS3StoreOnObjectLock(t *testing.T) {
 			ctx := context.Background()
 			store := &S3Store{Client: client, Bucket: bucket}
 			signer, verifier, _ := newKeys(t)
-			seq := &Sequencer{Store: store, Signer: signer, Origin: testOrigin}
+			seq := &Sequencer{Store: store, Signer: signer, Verifier: verifier, Origin: testOrigin}
 			var all []Record
 			for i := 0; i < 3; i++ {
 				b := inserts(i*120, (i+1)*120, 50)

@@ -2,15 +2,13 @@ package journal
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
-	"encoding/base64"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -23,7 +21,8 @@ import (
 //
 // How: the commit point of an append is a sequence claim, an object
 // appendonly/sequence/<start> created only if it does not exist, holding the
-// entries that take the log from size start to end and the root hash at end.
+// entries that take the log from size start to end and a note, signed with
+// the journal's key, of start, end and the root hash at end (see claim.go).
 // Exactly one claim can exist for each start, so concurrent sequencers never
 // fork the log: the loser of a race reads the winner's claim and tries again
 // at its end. Everything else (entry bundles, hash tiles, the per-record
@@ -33,9 +32,22 @@ import (
 // claiming, it drops every record whose marker exists: a stream record is
 // journaled once, whether Lambda delivers it again, retries its batch or
 // runs it concurrently with another shard's.
+//
+// What it trusts: only what verifies with its key. It starts from the
+// newest checkpoint version that verifies (going past delete markers and
+// versions nobody signed, in one listing), follows only claims whose note
+// verifies and whose entries hash to the signed root, and reads an object
+// hidden by a delete marker from its locked version rather than writing it
+// again, so that it never signs a tree inconsistent with an earlier
+// checkpoint. What it goes around is in Result.Tampering; what it will not
+// build on is an error wrapping ErrTampering. Each call reads O(batch + log
+// n) objects, plus one per claim written by a sequencer that crashed.
 type Sequencer struct {
 	Store  Store
 	Signer note.Signer
+	// Verifier is the signer's public key: the sequencer builds only on a
+	// checkpoint and claims it verifies.
+	Verifier note.Verifier
 	// Origin is the log's origin line, the table's ARN; the signer's name.
 	Origin string
 	// MaxAttempts bounds the claims tried when other sequencers win the
@@ -50,93 +62,44 @@ type Sequencer struct {
 type Result struct {
 	// Appended is how many entries this call appended; Duplicates how many
 	// records were in the journal already; Mutations how many of the
-	// appended entries are Modify or Remove.
+	// appended entries are Modify or Remove, or an Insert of a key the
+	// journal holds already (DynamoDB streams no second INSERT of a key
+	// without a REMOVE between).
 	Appended, Duplicates, Mutations int
+	// Tampering lists what the sequencer found done to the journal's
+	// objects and went around: a delete marker hiding an object, a
+	// checkpoint version that does not verify. Tampering it cannot go
+	// around is an error wrapping ErrTampering.
+	Tampering []string
 	// Size is the log's size after the call, and Checkpoint the signed
 	// checkpoint written for it (nil if the latest already covered it).
 	Size       int64
 	Checkpoint []byte
 }
 
-type claim struct {
-	start, end int64
-	root       tlog.Hash
-	entries    [][]byte
-}
-
-const claimHeader = "appendonly-journal-sequence/v1\n"
-
-func (c *claim) marshal() []byte {
-	var b bytes.Buffer
-	b.WriteString(claimHeader)
-	fmt.Fprintf(&b, "start %d\nend %d\nroot %s\n\n", c.start, c.end, base64.StdEncoding.EncodeToString(c.root[:]))
-	for _, e := range c.entries {
-		_ = binary.Write(&b, binary.BigEndian, uint16(len(e)))
-		b.Write(e)
-	}
-	return b.Bytes()
-}
-
-func parseClaim(data []byte) (*claim, error) {
-	head, body, ok := bytes.Cut(data, []byte("\n\n"))
-	if !ok || !bytes.HasPrefix(head, []byte(claimHeader)) {
-		return nil, errors.New("journal: not a sequence claim")
-	}
-	c := &claim{}
-	var root string
-	if _, err := fmt.Sscanf(string(head[len(claimHeader):]), "start %d\nend %d\nroot %s", &c.start, &c.end, &root); err != nil {
-		return nil, fmt.Errorf("journal: sequence claim: %w", err)
-	}
-	h, err := base64.StdEncoding.DecodeString(root)
-	if err != nil || len(h) != len(c.root) || c.end <= c.start || c.start < 0 {
-		return nil, errors.New("journal: sequence claim: bad header")
-	}
-	copy(c.root[:], h)
-	entries, err := parseBundle(body)
-	if err != nil {
-		return nil, fmt.Errorf("journal: sequence claim: %w", err)
-	}
-	if int64(len(entries)) != c.end-c.start {
-		return nil, fmt.Errorf("journal: sequence claim %d-%d holds %d entries", c.start, c.end, len(entries))
-	}
-	c.entries = entries
-	return c, nil
-}
-
-// marshalBundle writes entries in the tlog-tiles entry bundle format.
-func marshalBundle(entries [][]byte) []byte {
-	var b bytes.Buffer
-	for _, e := range entries {
-		_ = binary.Write(&b, binary.BigEndian, uint16(len(e)))
-		b.Write(e)
-	}
-	return b.Bytes()
-}
-
-// parseBundle reads an entry bundle.
-func parseBundle(data []byte) ([][]byte, error) {
-	var out [][]byte
-	for len(data) > 0 {
-		if len(data) < 2 {
-			return nil, errors.New("truncated entry length")
-		}
-		n := int(binary.BigEndian.Uint16(data))
-		if len(data) < 2+n {
-			return nil, errors.New("truncated entry")
-		}
-		out = append(out, data[2:2+n])
-		data = data[2+n:]
-	}
-	return out, nil
-}
-
 // head is the log as the sequencer finds it: every claim complete.
 type head struct {
 	size int64
 	root tlog.Hash
-	// checkpointed is the size of the latest checkpoint version.
+	// checkpointed is the size of the checkpoint it started from.
 	checkpointed int64
+	tampering    []string
 }
+
+// ErrTampering is wrapped by the errors of a sequencer that found the
+// journal's objects tampered with in a way it will not build on: a claim
+// nobody signed, entries that do not hash to their signed root. Nothing
+// more is appended until someone looks (appendonly verify names it).
+var ErrTampering = errors.New("journal: tampering")
+
+func tampered(format string, args ...any) error {
+	return fmt.Errorf("%w: %s; the sequencer will not build on it: run appendonly verify", ErrTampering, fmt.Sprintf(format, args...))
+}
+
+// recentVersions is how many of an object's newest versions the sequencer
+// lists when its current version is hidden or does not verify: one
+// ListObjectVersions request.
+const recentVersions = 100
 
 // Integrate appends the records that are not in the journal yet, in the
 // order given, and writes a checkpoint covering them. An error means
@@ -144,6 +107,9 @@ type head struct {
 // always safe.
 func (s *Sequencer) Integrate(ctx context.Context, records []Record) (Result, error) {
 	var res Result
+	if s.Verifier == nil || s.Verifier.Name() != s.Origin || s.Signer == nil || s.Signer.Name() != s.Origin {
+		return res, fmt.Errorf("journal: the sequencer's Signer and Verifier must both be named %q, its Origin", s.Origin)
+	}
 	entries := make([][]byte, 0, len(records))
 	ids := make([]string, 0, len(records))
 	seen := map[string]bool{}
@@ -179,6 +145,7 @@ func (s *Sequencer) Integrate(ctx context.Context, records []Record) (Result, er
 	wait := 10 * time.Millisecond
 	for attempt := 1; ; attempt++ {
 		h, err := s.head(ctx)
+		res.Tampering = h.tampering
 		if err != nil {
 			return res, err
 		}
@@ -215,10 +182,12 @@ func (s *Sequencer) Integrate(ctx context.Context, records []Record) (Result, er
 		if err != nil {
 			return res, err
 		}
-		if err := s.complete(ctx, c, hashes, h.root); err != nil {
+		reinserts, err := s.complete(ctx, c, hashes, h.root)
+		if err != nil {
 			return res, err
 		}
 		res.Appended += len(entries)
+		res.Mutations += reinserts
 		for _, e := range entries {
 			if Kind(e[2]) != Insert { // the kind byte of a version 1 entry
 				res.Mutations++
@@ -230,59 +199,112 @@ func (s *Sequencer) Integrate(ctx context.Context, records []Record) (Result, er
 	}
 }
 
-// head reads the latest checkpoint and follows the claims after it,
-// completing each.
+// head finds the log's end: the newest checkpoint version that verifies,
+// then every claim after it, each verified and completed.
 func (s *Sequencer) head(ctx context.Context) (head, error) {
-	var h head
-	data, err := s.Store.Get(ctx, CheckpointPath)
-	switch {
-	case errors.Is(err, ErrNotExist):
-	case err != nil:
+	h := head{root: emptyRoot}
+	c, _, notes, err := latestCheckpoint(ctx, s.Store, s.Verifier)
+	h.tampering = notes
+	if err != nil {
 		return h, err
-	default:
-		text, _, ok := strings.Cut(string(data), "\n\n")
-		if !ok {
-			return h, errors.New("journal: the latest checkpoint is not a signed note")
-		}
-		c, err := ParseCheckpoint(text + "\n")
-		if err != nil {
-			return h, err
-		}
-		if c.Origin != s.Origin {
-			return h, fmt.Errorf("journal: the bucket's checkpoint is of %q, not %q: one journal bucket per table", c.Origin, s.Origin)
-		}
-		h.size, h.root, h.checkpointed = c.Size, c.Root, c.Size
 	}
+	h.size, h.root, h.checkpointed = c.Size, c.Root, c.Size
 	if h.size == 0 {
 		h.root = emptyRoot
 	}
 	for {
-		data, err := s.Store.Get(ctx, sequencePath(h.size))
+		path := sequencePath(h.size)
+		data, hiddenBy, err := getThrough(ctx, s.Store, path)
 		if errors.Is(err, ErrNotExist) {
 			return h, nil
 		}
 		if err != nil {
 			return h, err
 		}
-		c, err := parseClaim(data)
-		if err != nil {
-			return h, err
+		if hiddenBy > 0 {
+			h.tampering = append(h.tampering, fmt.Sprintf("%d delete marker(s) hide the claim %s; read its locked version", hiddenBy, path))
 		}
-		if c.start != h.size {
-			return h, fmt.Errorf("journal: claim %s starts at %d", sequencePath(h.size), c.start)
+		c, err := openClaim(data, h.size, s.Verifier)
+		if err != nil {
+			return h, tampered("the claim %s: %v", path, err)
 		}
 		hashes, root, err := s.hashes(ctx, h, c.entries)
 		if err != nil {
 			return h, err
 		}
 		if root != c.root {
-			return h, fmt.Errorf("journal: claim %s: its entries hash to %s, it says %s", sequencePath(h.size), root, c.root)
+			return h, tampered("the claim %s: its entries hash to %s, its signed note says %s", path, root, c.root)
 		}
-		if err := s.complete(ctx, c, hashes, h.root); err != nil {
+		if _, err := s.complete(ctx, c, hashes, h.root); err != nil {
 			return h, err
 		}
 		h.size, h.root = c.end, c.root
 	}
+}
+
+// latestCheckpoint returns the newest version of the checkpoint that
+// verifies with v: the current one, or, when that is hidden by a delete
+// marker or does not verify, the newest of the recentVersions newest that
+// does, saying in notes what it went past. No checkpoint at all is a log of
+// size 0.
+func latestCheckpoint(ctx context.Context, st Store, v note.Verifier) (c Checkpoint, signed []byte, notes []string, err error) {
+	data, err := st.Get(ctx, CheckpointPath)
+	switch {
+	case err == nil:
+		c, err := OpenCheckpoint(data, v)
+		if err == nil {
+			return c, data, nil, nil
+		}
+	case !errors.Is(err, ErrNotExist):
+		return Checkpoint{}, nil, nil, err
+	}
+	vs, err := st.Recent(ctx, CheckpointPath, recentVersions)
+	if err != nil {
+		return Checkpoint{}, nil, nil, err
+	}
+	for _, ver := range vs {
+		if ver.DeleteMarker {
+			notes = append(notes, fmt.Sprintf("a delete marker (version %s) hides the checkpoint", ver.ID))
+			continue
+		}
+		data, err := st.GetVersion(ctx, CheckpointPath, ver.ID)
+		if err != nil {
+			return Checkpoint{}, nil, notes, err
+		}
+		c, err := OpenCheckpoint(data, v)
+		if err != nil {
+			notes = append(notes, fmt.Sprintf("checkpoint version %s does not verify: %v", ver.ID, err))
+			continue
+		}
+		return c, data, notes, nil
+	}
+	if len(vs) == recentVersions {
+		return Checkpoint{}, nil, notes, tampered("none of the checkpoint's %d newest versions verifies", recentVersions)
+	}
+	return Checkpoint{}, nil, notes, nil
+}
+
+// getThrough reads an object's current version or, when delete markers hide
+// it, its newest version that holds data, saying how many markers hide it.
+// ErrNotExist means no version holds data among the newest recentVersions.
+func getThrough(ctx context.Context, st Store, path string) (data []byte, hiddenBy int, err error) {
+	data, err = st.Get(ctx, path)
+	if !errors.Is(err, ErrNotExist) {
+		return data, 0, err
+	}
+	vs, err := st.Recent(ctx, path, recentVersions)
+	if err != nil {
+		return nil, 0, err
+	}
+	for _, v := range vs {
+		if v.DeleteMarker {
+			hiddenBy++
+			continue
+		}
+		data, err := st.GetVersion(ctx, path, v.ID)
+		return data, hiddenBy, err
+	}
+	return nil, hiddenBy, fmt.Errorf("%s: %w", path, ErrNotExist)
 }
 
 // emptyRoot is the RFC 6962 hash of the empty tree: SHA-256 of nothing.
@@ -374,14 +396,16 @@ func (s *Sequencer) newClaim(ctx context.Context, h head, entries [][]byte) (*cl
 	if err != nil {
 		return nil, nh, err
 	}
-	return &claim{start: h.size, end: h.size + int64(len(entries)), root: root, entries: entries}, nh, nil
+	c := &claim{start: h.size, end: h.size + int64(len(entries)), root: root, entries: entries}
+	return c, nh, c.sign(s.Origin, s.Signer)
 }
 
 // complete writes what claim c implies, on the tree of size c.start whose
-// root is oldRoot: its entry bundles, hash tiles and
-// record markers. Each is created if missing; one that exists must hold
-// the same bytes.
-func (s *Sequencer) complete(ctx context.Context, c *claim, nh newHashes, oldRoot tlog.Hash) error {
+// root is oldRoot: its entry bundles, hash tiles and record markers. Each
+// is created if missing; one that exists must hold the same bytes. It
+// returns how many of the claim's inserts are of a key the journal held
+// already.
+func (s *Sequencer) complete(ctx context.Context, c *claim, nh newHashes, oldRoot tlog.Hash) (int, error) {
 	// Entry bundles.
 	type object struct {
 		path string
@@ -394,10 +418,10 @@ func (s *Sequencer) complete(ctx context.Context, c *claim, nh newHashes, oldRoo
 		if lo < c.start {
 			prev, err := s.Store.Get(ctx, EntriesPath(b, int(c.start-lo)))
 			if err != nil {
-				return fmt.Errorf("journal: completing claim %d-%d: %w", c.start, c.end, err)
+				return 0, fmt.Errorf("journal: completing claim %d-%d: %w", c.start, c.end, err)
 			}
 			if bundle, err = parseBundle(prev); err != nil || int64(len(bundle)) != c.start-lo {
-				return fmt.Errorf("journal: entry bundle %s is damaged", EntriesPath(b, int(c.start-lo)))
+				return 0, tampered("the entry bundle %s is damaged", EntriesPath(b, int(c.start-lo)))
 			}
 		}
 		for i := max(lo, c.start); i < hi; i++ {
@@ -411,29 +435,97 @@ func (s *Sequencer) complete(ctx context.Context, c *claim, nh newHashes, oldRoo
 	for _, t := range tlog.NewTiles(TileHeight, c.start, c.end) {
 		data, err := tlog.ReadTileData(t, hr)
 		if err != nil {
-			return fmt.Errorf("journal: tile %s: %w", TilePath(t.L, t.N, t.W), err)
+			return 0, fmt.Errorf("journal: tile %s: %w", TilePath(t.L, t.N, t.W), err)
 		}
 		objs = append(objs, object{TilePath(t.L, t.N, t.W), data})
 	}
 	// Markers last: a marker says its entry is in the bundles and tiles.
 	if err := s.each(len(objs), func(i int) error { return s.createSame(ctx, objs[i].path, objs[i].data) }); err != nil {
-		return err
+		return 0, err
 	}
-	return s.each(len(c.entries), func(i int) error {
-		e, err := ParseEntry(c.entries[i])
+	parsed := make([]*Entry, len(c.entries))
+	for i, data := range c.entries {
+		e, err := ParseEntry(data)
 		if err != nil {
-			return err
+			return 0, tampered("entry %d of the claim %s: %v", c.start+int64(i), sequencePath(c.start), err)
 		}
-		index := []byte(strconv.FormatInt(c.start+int64(i), 10) + "\n")
-		if e.Kind == Insert {
-			// The first insert of a key names it; a key inserted again
-			// (only after a lifted deny let it be removed) keeps it.
-			if err := s.Store.Create(ctx, keyPath(e.Key), index); err != nil && !errors.Is(err, ErrExist) {
+		parsed[i] = e
+	}
+	if err := s.each(len(parsed), func(i int) error {
+		return s.createSame(ctx, eventPath(parsed[i].EventID), indexBytes(c.start+int64(i)))
+	}); err != nil {
+		return 0, err
+	}
+	return s.keyMarkers(ctx, c.start, parsed)
+}
+
+func indexBytes(n int64) []byte { return []byte(strconv.FormatInt(n, 10) + "\n") }
+
+// keyMarkers writes the key markers of the entries from index start on:
+// keyPath names a key's first INSERT, historyPath(key, n) its n-th later
+// entry, whatever its kind. Keys are written in parallel, each key's
+// entries in index order, and claims are completed in order: which entry a
+// marker names never depends on a race. It returns how many entries insert
+// a key whose first INSERT is earlier.
+func (s *Sequencer) keyMarkers(ctx context.Context, start int64, entries []*Entry) (int, error) {
+	var order []string
+	byKey := map[string][]int64{}
+	for i, e := range entries {
+		k := string(e.Key)
+		if byKey[k] == nil {
+			order = append(order, k)
+		}
+		byKey[k] = append(byKey[k], start+int64(i))
+	}
+	var mu sync.Mutex
+	reinserts := 0
+	err := s.each(len(order), func(g int) error {
+		key := []byte(order[g])
+		for _, n := range byKey[order[g]] {
+			if entries[n-start].Kind == Insert {
+				same, err := s.createOrFind(ctx, keyPath(key), indexBytes(n))
+				if err != nil || same {
+					if err != nil {
+						return err
+					}
+					continue
+				}
+				mu.Lock()
+				reinserts++
+				mu.Unlock()
+			}
+			if err := s.appendHistory(ctx, key, n); err != nil {
 				return err
 			}
 		}
-		return s.createSame(ctx, eventPath(e.EventID), index)
+		return nil
 	})
+	return reinserts, err
+}
+
+// appendHistory names entry n in the first free history marker of key, or
+// finds it named already.
+func (s *Sequencer) appendHistory(ctx context.Context, key []byte, n int64) error {
+	for i := 1; ; i++ {
+		same, err := s.createOrFind(ctx, historyPath(key, i), indexBytes(n))
+		if err != nil || same {
+			return err
+		}
+	}
+}
+
+// createOrFind creates an object, or finds it; same says whether it holds
+// data.
+func (s *Sequencer) createOrFind(ctx context.Context, path string, data []byte) (same bool, err error) {
+	err = s.Store.Create(ctx, path, data)
+	if !errors.Is(err, ErrExist) {
+		return err == nil, err
+	}
+	have, err := s.Store.Get(ctx, path)
+	if err != nil {
+		return false, err
+	}
+	return bytes.Equal(have, data), nil
 }
 
 // createSame creates an object, or finds it holding the same bytes.
@@ -447,7 +539,7 @@ func (s *Sequencer) createSame(ctx context.Context, path string, data []byte) er
 		return err
 	}
 	if !bytes.Equal(have, data) {
-		return fmt.Errorf("journal: %s exists with other content than the log implies: the journal is damaged; run verify", path)
+		return tampered("%s exists with other content than the log implies", path)
 	}
 	return nil
 }
@@ -492,6 +584,10 @@ func parallel(n, limit int, f func(i int) error) error {
 type tileReader struct {
 	ctx   context.Context
 	store Store
+	// access is the first error other than a missing tile: a store that
+	// could not be read, which is no evidence of damage.
+	mu     sync.Mutex
+	access error
 }
 
 func (r *tileReader) Height() int { return TileHeight }
@@ -501,10 +597,23 @@ func (r *tileReader) ReadTiles(tiles []tlog.Tile) ([][]byte, error) {
 	err := parallel(len(tiles), 8, func(i int) error {
 		t := tiles[i]
 		data, err := r.store.Get(r.ctx, TilePath(t.L, t.N, t.W))
+		if err != nil && !errors.Is(err, ErrNotExist) {
+			r.mu.Lock()
+			r.access = cmp.Or(r.access, err)
+			r.mu.Unlock()
+		}
 		out[i] = data
 		return err
 	})
 	return out, err
+}
+
+// accessError is the first error reading a tile that was not a missing
+// tile.
+func (r *tileReader) accessError() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.access
 }
 
 func (r *tileReader) SaveTiles([]tlog.Tile, [][]byte) {}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -27,6 +28,7 @@ type Version struct {
 	// DeleteMarker is a version that hides the object from plain reads: S3
 	// adds one on a delete without a version id, even under Object Lock.
 	DeleteMarker bool
+	latest       bool // S3's IsLatest, while a listing is merged
 }
 
 // Store is where the journal lives: an S3 bucket with Object Lock in
@@ -42,6 +44,9 @@ type Store interface {
 	AddVersion(ctx context.Context, path string, data []byte) error
 	// Versions lists the object's versions, oldest first.
 	Versions(ctx context.Context, path string) ([]Version, error)
+	// Recent lists at most n of the object's newest versions, newest
+	// first: one request on S3, however many versions the object has.
+	Recent(ctx context.Context, path string, n int) ([]Version, error)
 	// GetVersion returns one version of an object.
 	GetVersion(ctx context.Context, path, id string) ([]byte, error)
 }
@@ -121,6 +126,18 @@ func (m *MemStore) Versions(_ context.Context, path string) ([]Version, error) {
 		out = append(out, Version{ID: v.id, Modified: v.modified, DeleteMarker: v.marker})
 	}
 	return out, nil
+}
+
+// Recent implements Store.
+func (m *MemStore) Recent(ctx context.Context, path string, n int) ([]Version, error) {
+	vs, err := m.Versions(ctx, path)
+	return newest(vs, n), err
+}
+
+// newest returns at most n of vs, oldest first, newest first.
+func newest(vs []Version, n int) []Version {
+	slices.Reverse(vs)
+	return vs[:min(n, len(vs))]
 }
 
 // GetVersion implements Store.
@@ -283,6 +300,12 @@ func (d *DirStore) Versions(_ context.Context, path string) ([]Version, error) {
 		out = append(out, Version{ID: "latest", Modified: st.ModTime()})
 	}
 	return out, nil
+}
+
+// Recent implements Store.
+func (d *DirStore) Recent(ctx context.Context, path string, n int) ([]Version, error) {
+	vs, err := d.Versions(ctx, path)
+	return newest(vs, n), err
 }
 
 // GetVersion implements Store.

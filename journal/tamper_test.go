@@ -18,7 +18,7 @@ func journaled(t *testing.T) (*MemStore, note.Signer, note.Verifier, []TableItem
 	t.Helper()
 	signer, verifier, _ := newKeys(t)
 	store := &MemStore{}
-	seq := &Sequencer{Store: store, Signer: signer, Origin: testOrigin}
+	seq := &Sequencer{Store: store, Signer: signer, Verifier: verifier, Origin: testOrigin}
 	records := inserts(0, 600, 10)
 	for i := 0; i < len(records); i += 100 {
 		if _, err := seq.Integrate(context.Background(), records[i:i+100]); err != nil {
@@ -61,7 +61,7 @@ func TestTamperWithTheTable(t *testing.T) {
 
 func TestModifyAndRemoveAreJournaledAndReported(t *testing.T) {
 	store, signer, verifier, items := journaled(t)
-	seq := &Sequencer{Store: store, Signer: signer, Origin: testOrigin}
+	seq := &Sequencer{Store: store, Signer: signer, Verifier: verifier, Origin: testOrigin}
 	mod := insert(3, 10)
 	mod.EventID, mod.Kind, mod.OldImage = "event-mod", Modify, insert(3, 10).NewImage
 	mod.NewImage = map[string]types.AttributeValue{"id": mod.Keys["id"], "n": num("-1")}
@@ -75,11 +75,16 @@ func TestModifyAndRemoveAreJournaledAndReported(t *testing.T) {
 	enc, _ := ledger.Encode(mod.NewImage)
 	items[3].Item = enc
 	items = append(items[:4], items[5:]...)
+	// Each later entry is named, and the table is compared with each
+	// item's first signed image: the modified item has changed, the
+	// removed one is deleted.
 	problems, _ := CompareTable(l, items)
 	wantProblem(t, problems, "modified", "order-000003")
 	wantProblem(t, problems, "removed", "order-000004")
-	if len(problems) != 2 {
-		t.Errorf("got %v, want 2 problems", problems)
+	wantProblem(t, problems, "changed", "order-000003")
+	wantProblem(t, problems, "deleted", "order-000004")
+	if len(problems) != 4 {
+		t.Errorf("got %v, want 4 problems", problems)
 	}
 	if e := l.Entries[600]; e.OldImage.Inline == nil || e.Kind != Modify {
 		t.Errorf("the modify entry lost its old image: %+v", e)
@@ -149,10 +154,10 @@ func TestForgedCheckpoints(t *testing.T) {
 // bytes where its entry bundle goes, and checks that the next sequencer
 // stops, naming the object, instead of building on it.
 func TestSequencerRefusesADamagedJournal(t *testing.T) {
-	signer, _, _ := newKeys(t)
+	signer, verifier, _ := newKeys(t)
 	store := &MemStore{}
 	ctx := context.Background()
-	crashing := &Sequencer{Store: &failingStore{Store: store, stopAfter: 1}, Signer: signer, Origin: testOrigin}
+	crashing := &Sequencer{Store: &failingStore{Store: store, stopAfter: 1}, Signer: signer, Verifier: verifier, Origin: testOrigin}
 	if _, err := crashing.Integrate(ctx, inserts(0, 10, 5)); err == nil {
 		t.Fatal("the crashing sequencer did not stop")
 	}
@@ -160,7 +165,7 @@ func TestSequencerRefusesADamagedJournal(t *testing.T) {
 		t.Fatalf("the claim was not written: %v", err)
 	}
 	store.Overwrite(EntriesPath(0, 10), []byte("not the claim's entries"))
-	seq := &Sequencer{Store: store, Signer: signer, Origin: testOrigin}
+	seq := &Sequencer{Store: store, Signer: signer, Verifier: verifier, Origin: testOrigin}
 	_, err := seq.Integrate(ctx, inserts(10, 20, 5))
 	if err == nil || !strings.Contains(err.Error(), EntriesPath(0, 10)+" exists with other content") {
 		t.Errorf("got %v, want the damaged bundle named", err)

@@ -24,7 +24,8 @@ import (
 // that does not match its table.
 type Problem struct {
 	// What is a short name: "forged checkpoint", "fork", "inconsistent
-	// checkpoint", "damaged log", "modified", "removed", "changed",
+	// checkpoint", "checkpoint hidden", "hidden object", "forged claim",
+	// "damaged log", "modified", "removed", "inserted again", "changed",
 	// "deleted", "not journaled".
 	What string
 	// Index is the journal entry concerned, or -1.
@@ -62,9 +63,12 @@ type Log struct {
 	Checkpoints []CheckpointVersion
 	// Latest is the largest verified checkpoint the log's tiles agree with.
 	Latest Checkpoint
-	// Size is the number of entries in the log, checkpointed or not yet.
+	// Size is the number of entries in the log: those Latest covers, then
+	// those of signed claims after it, not yet covered.
 	Size int64
-	// Entries are the entries read, by index (with Verify's full read).
+	// Entries are the entries read, by index (with Verify's full read); nil
+	// where an entry does not parse. Those from Latest.Size on are not yet
+	// covered by a checkpoint.
 	Entries []*Entry
 	// Problems are what was found wrong, in the order found.
 	Problems []Problem
@@ -123,17 +127,22 @@ func (v *Verifier) Checkpoints(ctx context.Context) (*Log, error) {
 	// checkpoint of another tree, however large, is named, not trusted.
 	ref := -1
 	var tiles tlog.HashReader
+	var refReader *tileReader
 	for i := len(l.Checkpoints) - 1; i >= 0 && ref < 0; i-- {
 		c := l.Checkpoints[i]
-		r := tlog.TileHashReader(tlog.Tree{N: c.Size, Hash: c.Root}, &tileReader{ctx: ctx, store: v.Store})
+		tr := &tileReader{ctx: ctx, store: v.Store}
+		r := tlog.TileHashReader(tlog.Tree{N: c.Size, Hash: c.Root}, tr)
 		if _, err := tlog.TreeHash(c.Size, r); err != nil && c.Size > 0 {
+			if err := tr.accessError(); err != nil {
+				return nil, err
+			}
 			if forked[c.VersionID] {
 				continue
 			}
 			v.problem(l, "inconsistent checkpoint", -1, "version %s (size %d) does not match the log's tiles: it signs another tree (%v)", c.VersionID, c.Size, err)
 			continue
 		}
-		ref, tiles = i, r
+		ref, tiles, refReader = i, r, tr
 	}
 	if ref < 0 {
 		return l, nil
@@ -148,6 +157,9 @@ func (v *Verifier) Checkpoints(ctx context.Context) (*Log, error) {
 		if err == nil {
 			err = tlog.CheckTree(p, latest.Size, latest.Root, c.Size, c.Root)
 		}
+		if access := refReader.accessError(); access != nil {
+			return nil, access
+		}
 		if err != nil {
 			v.problem(l, "inconsistent checkpoint", -1, "version %s (size %d) is not a prefix of version %s (size %d): the past was rewritten (%v)", c.VersionID, c.Size, latest.VersionID, latest.Size, err)
 		}
@@ -156,20 +168,17 @@ func (v *Verifier) Checkpoints(ctx context.Context) (*Log, error) {
 }
 
 // Verify reads the whole journal: every checkpoint version (Checkpoints),
-// then every entry, recomputing the tree and checking each verified
-// checkpoint's root against the root of the entries at its size. Entries
-// sequenced after the latest checkpoint are read too, and Log.Size counts
-// them.
+// then every entry up to the latest checkpoint, recomputing the tree and
+// checking each verified checkpoint's root against the root of the
+// entries at its size; then the claims after it, whose entries count only
+// if the journal's key signed the claim. Damage to any object is a
+// Problem; an error is only a store it could not read.
 func (v *Verifier) Verify(ctx context.Context) (*Log, error) {
 	l, err := v.Checkpoints(ctx)
 	if err != nil {
 		return nil, err
 	}
-	size, err := logSize(ctx, v.Store, l.Latest.Size)
-	if err != nil {
-		return nil, err
-	}
-	l.Size = size
+	size := l.Latest.Size
 	want := map[int64][]CheckpointVersion{}
 	for _, c := range l.Checkpoints {
 		want[c.Size] = append(want[c.Size], c)
@@ -193,64 +202,97 @@ func (v *Verifier) Verify(ctx context.Context) (*Log, error) {
 	rf := compact.RangeFactory{Hash: rfc6962.DefaultHasher.HashChildren}
 	r := rf.NewEmptyRange(0)
 	check(0, r)
+	add := func(n int64, data []byte) error {
+		e, err := ParseEntry(data)
+		if err != nil {
+			v.problem(l, "damaged log", n, "%v", err)
+			e = nil
+		}
+		l.Entries = append(l.Entries, e)
+		if err := r.Append(rfc6962.DefaultHasher.HashLeaf(data), nil); err != nil {
+			return err
+		}
+		check(n+1, r)
+		return nil
+	}
 	for b := int64(0); b*TileWidth < size; b++ {
 		w := int(min(size-b*TileWidth, TileWidth))
-		data, err := v.Store.Get(ctx, EntriesPath(b, w))
-		if errors.Is(err, ErrNotExist) {
-			v.problem(l, "damaged log", b*TileWidth, "entry bundle %s is missing", EntriesPath(b, w))
+		path := EntriesPath(b, w)
+		data, ok, err := v.read(ctx, l, path, b*TileWidth)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
 			return l, nil
+		}
+		entries, err := parseBundle(data)
+		if err != nil || len(entries) != w {
+			v.problem(l, "damaged log", b*TileWidth, "entry bundle %s does not hold %d entries", path, w)
+			return l, nil
+		}
+		for i, data := range entries {
+			if err := add(b*TileWidth+int64(i), data); err != nil {
+				return nil, err
+			}
+		}
+	}
+	// The claims after the latest checkpoint: entries not yet covered by
+	// one, each claim signed by the journal's key and consistent with the
+	// log before it, or named.
+	for n := size; ; {
+		path := sequencePath(n)
+		data, hiddenBy, err := getThrough(ctx, v.Store, path)
+		if errors.Is(err, ErrNotExist) {
+			break
 		}
 		if err != nil {
 			return nil, err
 		}
-		entries, err := parseBundle(data)
-		if err != nil || len(entries) != w {
-			v.problem(l, "damaged log", b*TileWidth, "entry bundle %s does not hold %d entries", EntriesPath(b, w), w)
-			return l, nil
+		if hiddenBy > 0 {
+			v.problem(l, "hidden object", n, "%d delete marker(s) hide %s from plain reads; its locked version was read", hiddenBy, path)
 		}
-		for i, data := range entries {
-			n := b*TileWidth + int64(i)
-			e, err := ParseEntry(data)
-			if err != nil {
-				v.problem(l, "damaged log", n, "%v", err)
-				e = nil
-			}
-			l.Entries = append(l.Entries, e)
-			if err := r.Append(rfc6962.DefaultHasher.HashLeaf(data), nil); err != nil {
+		c, err := openClaim(data, n, v.Key)
+		if err != nil {
+			v.problem(l, "forged claim", n, "%s: %v: its entries are not counted", path, err)
+			break
+		}
+		for i, data := range c.entries {
+			if err := add(n+int64(i), data); err != nil {
 				return nil, err
 			}
-			check(n+1, r)
 		}
+		if root, _ := r.GetRootHash(nil); !bytes.Equal(root, c.root[:]) {
+			v.problem(l, "forged claim", n, "%s: its entries do not hash to the root its signed note gives: the key signed another log", path)
+			l.Entries = l.Entries[:n]
+			break
+		}
+		n = c.end
 	}
+	l.Size = int64(len(l.Entries))
 	for _, c := range l.Checkpoints {
-		if c.Size > size {
-			v.problem(l, "inconsistent checkpoint", -1, "version %s signs size %d, but the log holds %d entries", c.VersionID, c.Size, size)
+		if c.Size > l.Size {
+			v.problem(l, "inconsistent checkpoint", -1, "version %s signs size %d, but the log holds %d entries", c.VersionID, c.Size, l.Size)
 		}
 	}
 	return l, nil
 }
 
-// logSize is the log's size: the end of the last sequence claim at or after
-// from, a size the log is known to have reached.
-func logSize(ctx context.Context, s Store, from int64) (int64, error) {
-	n := from
-	for {
-		data, err := s.Get(ctx, sequencePath(n))
-		if errors.Is(err, ErrNotExist) {
-			return n, nil
-		}
-		if err != nil {
-			return 0, err
-		}
-		c, err := parseClaim(data)
-		if err != nil {
-			return 0, err
-		}
-		if c.start != n {
-			return 0, fmt.Errorf("journal: claim %s starts at %d", sequencePath(n), c.start)
-		}
-		n = c.end
+// read reads an object of the log for Verify, through delete markers: a
+// hidden object is named and read; a missing one is named and ok is
+// false. err is a store that could not be read.
+func (v *Verifier) read(ctx context.Context, l *Log, path string, index int64) (data []byte, ok bool, err error) {
+	data, hiddenBy, err := getThrough(ctx, v.Store, path)
+	if errors.Is(err, ErrNotExist) {
+		v.problem(l, "damaged log", index, "%s is missing", path)
+		return nil, false, nil
 	}
+	if err != nil {
+		return nil, false, err
+	}
+	if hiddenBy > 0 {
+		v.problem(l, "hidden object", index, "%d delete marker(s) hide %s from plain reads; its locked version was read", hiddenBy, path)
+	}
+	return data, true, nil
 }
 
 // TableItem is an item as read from the table: its key attributes'
@@ -261,68 +303,109 @@ type TableItem struct {
 }
 
 // CompareTable checks the table's items against the journal l (from
-// Verify): every item the journal holds is in the table, identical, and
-// every item in the table is in the journal. Items journaled after the
-// latest checkpoint are counted in pending, not reported: a checkpoint
-// covering them is due within the checkpoint interval. Every Modify and
-// Remove entry is reported: only a lifted deny allows them.
+// Verify). Only entries covered by the latest signed checkpoint are
+// evidence: each item's record is the image of its key's first signed
+// INSERT, and the table must hold exactly that. Every entry of a key after
+// its first, signed or not yet (a MODIFY, a REMOVE, an INSERT again), is a
+// problem named by key and index. An item in the table that only entries
+// after the latest checkpoint hold, with the same image, is not yet
+// covered: counted in pending, not a problem; a checkpoint covering it is
+// due within the checkpoint interval.
 func CompareTable(l *Log, items []TableItem) (problems []Problem, pending int) {
 	type state struct {
-		index int64
-		sum   [32]byte
-		gone  bool
+		first   int64 // the first signed INSERT, or -1
+		sum     [32]byte
+		last    *Entry // the key's latest entry
+		lastIdx int64
+		// pendingSum is the image of a first INSERT not yet covered by a
+		// checkpoint, for a key no signed entry holds.
+		pendingSum *[32]byte
 	}
+	signed := l.Latest.Size
 	journal := map[string]*state{}
+	var order []string
 	for i, e := range l.Entries {
 		if e == nil {
 			continue
 		}
 		n := int64(i)
 		key := string(e.Key)
-		switch e.Kind {
-		case Insert:
-			journal[key] = &state{index: n, sum: e.NewImage.Sum}
-		case Modify:
-			problems = append(problems, Problem{What: "modified", Index: n, Key: FormatKey(e.Key),
-				Detail: fmt.Sprintf("the table reported a change at %s; the journal keeps the old and the new image", e.Created.Format("2006-01-02T15:04:05Z"))})
-			journal[key] = &state{index: n, sum: e.NewImage.Sum}
-		case Remove:
-			problems = append(problems, Problem{What: "removed", Index: n, Key: FormatKey(e.Key),
-				Detail: fmt.Sprintf("the table reported a delete at %s; the journal keeps the old image", e.Created.Format("2006-01-02T15:04:05Z"))})
-			journal[key] = &state{index: n, gone: true}
+		st := journal[key]
+		if st == nil {
+			st = &state{first: -1}
+			journal[key] = st
+			order = append(order, key)
+			if e.Kind == Insert {
+				if n < signed {
+					st.first, st.sum = n, e.NewImage.Sum
+				} else {
+					sum := e.NewImage.Sum
+					st.pendingSum = &sum
+				}
+				st.last, st.lastIdx = e, n
+				continue
+			}
 		}
+		problems = append(problems, laterEntry(e, n, st.last, st.lastIdx, n >= signed))
+		st.last, st.lastIdx = e, n
 	}
 	inTable := map[string]bool{}
 	for _, it := range items {
 		k := string(it.Key)
 		inTable[k] = true
 		st, ok := journal[k]
+		sum := sha256.Sum256(it.Item)
 		switch {
 		case !ok:
 			problems = append(problems, Problem{What: "not journaled", Index: -1, Key: FormatKey(it.Key),
-				Detail: "the item is in the table but in no journal entry: appended less than a checkpoint interval ago (verify again), or written while the stream or the sequencer was off"})
-		case st.gone:
-			problems = append(problems, Problem{What: "changed", Index: st.index, Key: FormatKey(it.Key),
-				Detail: "the item is in the table, but the journal's last entry for it removed it"})
-		case sha256.Sum256(it.Item) != st.sum:
-			problems = append(problems, Problem{What: "changed", Index: st.index, Key: FormatKey(it.Key),
-				Detail: "the table's item differs from the journal's image of it"})
-		case st.index >= l.Latest.Size:
+				Detail: "the item is in the table but in no journal entry: written less than a batching window ago (verify again), " +
+					"or while the stream or the sequencer was off, or the stream lost its record (a gap in the feed)"})
+		case st.first >= 0 && sum != st.sum:
+			problems = append(problems, Problem{What: "changed", Index: st.first, Key: FormatKey(it.Key),
+				Detail: "the table's item differs from the image its first signed INSERT journaled"})
+		case st.first >= 0:
+		case st.pendingSum != nil && *st.pendingSum == sum:
 			pending++
+		case st.pendingSum != nil:
+			problems = append(problems, Problem{What: "changed", Index: -1, Key: FormatKey(it.Key),
+				Detail: "the table's item differs from the image its INSERT journaled (not yet covered by a checkpoint)"})
+		default:
+			problems = append(problems, Problem{What: "not journaled", Index: -1, Key: FormatKey(it.Key),
+				Detail: "the journal holds no INSERT of the item, only later entries (named above): it was written before the journal"})
 		}
 	}
-	var keys []string
-	for k, st := range journal {
-		if !inTable[k] && !st.gone {
-			keys = append(keys, k)
+	for _, k := range order {
+		if st := journal[k]; st.first >= 0 && !inTable[k] {
+			problems = append(problems, Problem{What: "deleted", Index: st.first, Key: FormatKey([]byte(k)),
+				Detail: "the journal's first signed INSERT holds the item, the table does not"})
 		}
-	}
-	sort.Slice(keys, func(i, j int) bool { return journal[keys[i]].index < journal[keys[j]].index })
-	for _, k := range keys {
-		problems = append(problems, Problem{What: "deleted", Index: journal[k].index, Key: FormatKey([]byte(k)),
-			Detail: "the journal holds the item, the table does not"})
 	}
 	return problems, pending
+}
+
+// laterEntry names an entry of a key after its first, prev at index
+// prevIdx (nil: none).
+func laterEntry(e *Entry, n int64, prev *Entry, prevIdx int64, unsigned bool) Problem {
+	p := Problem{Index: n, Key: FormatKey(e.Key)}
+	at := e.Created.Format("2006-01-02T15:04:05Z")
+	switch e.Kind {
+	case Modify:
+		p.What, p.Detail = "modified", "the table reported a change at "+at+"; the journal keeps the old and the new image"
+	case Remove:
+		p.What, p.Detail = "removed", "the table reported a delete at "+at+"; the journal keeps the old image"
+	default:
+		p.What = "inserted again"
+		if prev != nil && prev.Kind == Remove {
+			p.Detail = fmt.Sprintf("the table reported an INSERT at %s after the item's REMOVE (journal entry %d)", at, prevIdx)
+		} else {
+			p.Detail = fmt.Sprintf("an INSERT at %s of a key the journal holds (journal entry %d) with no REMOVE between: "+
+				"DynamoDB streams no such record, so a record of the change was dropped; the first signed image is the record", at, prevIdx)
+		}
+	}
+	if unsigned {
+		p.Detail += " (after the latest checkpoint: not yet covered by one)"
+	}
+	return p
 }
 
 // FormatKey renders a key's canonical encoding, or any item's, as JSON:

@@ -5,19 +5,22 @@
 //
 //	appendonly append --table T [--item JSON]
 //	appendonly verify --table T --bucket B --verifier-key K
-//	appendonly prove --table T --bucket B --verifier-key K --key JSON [--checkpoint FILE]
-//	appendonly check-proof --verifier-key K [FILE]
+//	appendonly prove --table T --bucket B --verifier-key K --key JSON [--checkpoint FILE] [--out FILE]
+//	appendonly check-proof --verifier-key K [FILE ...]
 //	appendonly verifier-key --table T --kms-key KEY
 //	appendonly probe --table T [--bucket B] [--insert] [--json]
 //
-// Exit status: 0 when done (verify: intact; check-proof: the proof holds;
-// probe: every path that must be denied is denied), 1 when verify finds a
-// problem, a proof does not hold or a probed path is open, 2 on a usage or
-// access error.
+// Exit status: 0 when done (verify: intact; prove and check-proof: the
+// item's first INSERT is proven and it has no later entry; probe: every
+// path that must be denied is denied), 1 when verify finds a problem, a
+// proof does not hold, the item changed after it was journaled or a probed
+// path is open, 2 on a usage or access error.
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -51,10 +54,15 @@ const usage = `usage:
   appendonly verify --table T (--bucket B | --dir D) --verifier-key K [--segments N]
                                                   verify the journal (every checkpoint's signature
                                                   and consistency, every entry) and the table against it
-  appendonly prove --table T (--bucket B | --dir D) --verifier-key K --key JSON [--checkpoint FILE]
-                                                  print the inclusion proof of the item with key JSON,
-                                                  against the latest checkpoint or the one in FILE
-  appendonly check-proof --verifier-key K [FILE]  check a proof (FILE or standard input) with only the key
+  appendonly prove --table T (--bucket B | --dir D) --verifier-key K --key JSON [--checkpoint FILE] [--out FILE]
+                                                  write the C2SP tlog-proof of the item with key JSON to FILE
+                                                  (default proof.tlog-proof), against the latest checkpoint or
+                                                  the one in --checkpoint; a proof of each later entry of the
+                                                  item (a MODIFY, a REMOVE, an INSERT again) to FILE's name
+                                                  with .<index> before .tlog-proof
+  appendonly check-proof --verifier-key K [FILE ...]
+                                                  check proofs (FILEs, or one on standard input) with only
+                                                  the key, and say whether the item changed after its INSERT
   appendonly verifier-key --table T --kms-key KEY print the journal's verifier key, from the signing
                                                   key's public key (kms:GetPublicKey)
   appendonly probe --table T [--bucket B] [--insert] [--json]
@@ -63,12 +71,13 @@ const usage = `usage:
                                                   form that changes nothing even when allowed, and print
                                                   what AWS answers; --insert also INSERTs a fresh item
                                                   (it stays forever)
-K is a verifier key (name+hash+key), or @FILE holding one. AWS credentials, Region and endpoints
+K is a verifier key (name+hash+key), or @FILE holding one. JSON keys: strings for S attributes,
+numbers for N, {"B": "<base64>"} for B; DynamoDB JSON ({"S": "x"}, {"N": "1"}) works too. AWS credentials, Region and endpoints
 come from the SDK's standard configuration (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB,
 AWS_ENDPOINT_URL_S3, ...).
 Flags: --segments N (verify: parallel scan segments, default 4).
 Exit status: 0 done, intact, the proof holds or every path probed is denied; 1 verify found a
-problem, the proof does not hold or a path is open; 2 usage or access error.`
+problem, a proof does not hold, the item changed or a path is open; 2 usage or access error.`
 
 // DB is the part of the DynamoDB client the command calls.
 type DB interface {
@@ -128,6 +137,7 @@ func command(ctx context.Context, cmd string, args []string, stdin io.Reader, st
 	vkey := fs.String("verifier-key", "", "the journal's verifier key, or @FILE")
 	key := fs.String("key", "", "prove: the item's key attributes, a JSON object")
 	checkpoint := fs.String("checkpoint", "", "prove: a file holding the signed checkpoint to prove against")
+	out := fs.String("out", "proof.tlog-proof", "prove: the proof file to write")
 	kmsKey := fs.String("kms-key", "", "verifier-key: the journal's KMS signing key (id, ARN or alias)")
 	segments := fs.Int("segments", 4, "verify: parallel scan segments of the table")
 	insert := fs.Bool("insert", false, "probe: also INSERT a fresh item, which stays in the table forever")
@@ -287,23 +297,19 @@ func command(ctx context.Context, cmd string, args []string, stdin io.Reader, st
 		if err != nil {
 			return 2, err
 		}
+		if !strings.HasSuffix(*out, ".tlog-proof") {
+			return 2, usagef("--out %s: a proof file's name ends in .tlog-proof", *out)
+		}
 		var cp []byte
 		if *checkpoint != "" {
 			if cp, err = os.ReadFile(*checkpoint); err != nil {
 				return 2, usagef("--checkpoint: %v", err)
 			}
+			if _, err := journal.OpenCheckpoint(cp, verifier); err != nil {
+				return 2, usagef("--checkpoint %s is not a checkpoint signed with --verifier-key: %v", *checkpoint, err)
+			}
 		}
-		p, err := journal.Prove(ctx, d.store, verifier, k, cp)
-		if errors.Is(err, journal.ErrNotInJournal) {
-			fmt.Fprintf(stdout, "no journal entry inserted the item with key %s\n", journal.FormatKey(k))
-			return 1, nil
-		}
-		if err != nil {
-			return 2, err
-		}
-		text, _ := p.MarshalText()
-		_, _ = stdout.Write(text)
-		return 0, nil
+		return prove(ctx, d.store, verifier, k, cp, *out, stdout)
 	}
 	return 2, usagef("unknown command")
 }
@@ -338,35 +344,120 @@ func parseVerifierKey(s string) (note.Verifier, error) {
 	return v, nil
 }
 
-func checkProof(fs *flag.FlagSet, stdin io.Reader, stdout io.Writer, v note.Verifier) (int, error) {
-	var data []byte
-	var err error
-	switch fs.NArg() {
-	case 0:
-		data, err = io.ReadAll(stdin)
-	case 1:
-		data, err = os.ReadFile(fs.Arg(0))
-	default:
-		return 2, usagef("one proof file at most")
+// prove writes the proof of each of the key's entries the checkpoint
+// covers: the first to out, each later one to out's name with .<index>
+// before .tlog-proof; an image kept as a blob goes beside its proof, in
+// the proof's name with .image added.
+func prove(ctx context.Context, store journal.Store, v note.Verifier, key, cp []byte, out string, stdout io.Writer) (int, error) {
+	h, err := journal.Prove(ctx, store, v, key, cp)
+	if errors.Is(err, journal.ErrNotInJournal) {
+		fmt.Fprintf(stdout, "no journal entry holds the item with key %s\n", journal.FormatKey(key))
+		return 1, nil
 	}
 	if err != nil {
 		return 2, err
 	}
-	p, err := journal.ParseProof(data)
-	if err != nil {
-		return 2, usagef("%v", err)
+	var files []string
+	for i, p := range h.Proofs {
+		file := out
+		if i > 0 {
+			file = strings.TrimSuffix(out, ".tlog-proof") + fmt.Sprintf(".%d.tlog-proof", p.Index)
+		}
+		text, _ := p.MarshalText()
+		if err := os.WriteFile(file, text, 0o644); err != nil {
+			return 2, err
+		}
+		if p.Image != nil {
+			if err := os.WriteFile(file+".image", p.Image, 0o644); err != nil {
+				return 2, err
+			}
+		}
+		files = append(files, file)
+		e, _ := journal.ParseEntry(p.Entry)
+		fmt.Fprintf(stdout, "wrote %s: entry %d, the %s of item %s at %s\n", file, p.Index, e.Kind, journal.FormatKey(e.Key), e.Created.Format("2006-01-02T15:04:05Z"))
 	}
-	c, e, err := p.Check(v)
-	if err != nil {
-		fmt.Fprintln(stdout, "the proof does not hold:", err)
+	first, _ := journal.ParseEntry(h.Proofs[0].Entry)
+	switch {
+	case len(h.Proofs) > 1 || first.Kind != journal.Insert:
+		fmt.Fprintf(stdout, "the item changed after it was journaled: check every proof together: appendonly check-proof --verifier-key K %s\n", strings.Join(files, " "))
+	case len(h.Pending) > 0:
+	default:
+		return 0, nil
+	}
+	if len(h.Pending) > 0 {
+		fmt.Fprintf(stdout, "the item has later entries after the checkpoint (journal entries %v): it changed; prove it again after the next checkpoint\n", h.Pending)
+	}
+	return 1, nil
+}
+
+// checkProof checks the proofs of one item's entries, given as files or
+// one on standard input, and says whether the item changed after its
+// first INSERT.
+func checkProof(fs *flag.FlagSet, stdin io.Reader, stdout io.Writer, v note.Verifier) (int, error) {
+	type checked struct {
+		file string
+		p    *journal.Proof
+	}
+	var proofs []checked
+	read := func(file string, data []byte) error {
+		p, err := journal.ParseProof(data)
+		if err != nil {
+			return usagef("%s: %v", file, err)
+		}
+		if image, err := os.ReadFile(file + ".image"); err == nil {
+			p.Image = image
+		}
+		proofs = append(proofs, checked{file, p})
+		return nil
+	}
+	if fs.NArg() == 0 {
+		data, err := io.ReadAll(stdin)
+		if err != nil {
+			return 2, err
+		}
+		if err := read("standard input", data); err != nil {
+			return 2, err
+		}
+	}
+	for _, file := range fs.Args() {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return 2, usagef("%v", err)
+		}
+		if err := read(file, data); err != nil {
+			return 2, err
+		}
+	}
+	var key []byte
+	var entries []*journal.Entry
+	sort.SliceStable(proofs, func(i, j int) bool { return proofs[i].p.Index < proofs[j].p.Index })
+	for _, pr := range proofs {
+		c, e, err := pr.p.Check(v)
+		if err != nil {
+			fmt.Fprintf(stdout, "the proof %s does not hold: %v\n", pr.file, err)
+			return 1, nil
+		}
+		if key != nil && !bytes.Equal(key, e.Key) {
+			return 2, usagef("%s proves an entry of item %s, the others of item %s: give the proofs of one item", pr.file, journal.FormatKey(e.Key), journal.FormatKey(key))
+		}
+		key = e.Key
+		entries = append(entries, e)
+		img := "{}"
+		switch {
+		case e.NewImage.Inline != nil:
+			img = journal.FormatKey(e.NewImage.Inline) // numbers exactly as stored, normalized
+		case e.NewImage.Present:
+			img = fmt.Sprintf("(an image of %d bytes with SHA-256 %x, kept beside the journal; give it as %s.image)", e.NewImage.Size, e.NewImage.Sum, pr.file)
+		case e.Kind == journal.Remove:
+			img = "(removed)"
+		}
+		fmt.Fprintf(stdout, "the proof holds: entry %d (the %s of item %s at %s) is in %s's log of %d entries\n%s\n",
+			pr.p.Index, e.Kind, journal.FormatKey(e.Key), e.Created.Format("2006-01-02T15:04:05Z"), c.Origin, c.Size, img)
+	}
+	if len(entries) > 1 || entries[0].Kind != journal.Insert {
+		fmt.Fprintf(stdout, "the item changed after it was journaled: %d entries of it are proven; its record is its first INSERT's image\n", len(entries))
 		return 1, nil
 	}
-	img := "{}"
-	if e.NewImage.Inline != nil {
-		img = journal.FormatKey(e.NewImage.Inline) // numbers exactly as stored, normalized
-	}
-	fmt.Fprintf(stdout, "the proof holds: entry %d (%s of item %s at %s) is in %s's log of %d entries\n%s\n",
-		p.Index, e.Kind, journal.FormatKey(e.Key), e.Created.Format("2006-01-02T15:04:05Z"), c.Origin, c.Size, img)
 	return 0, nil
 }
 
@@ -384,7 +475,7 @@ func verify(ctx context.Context, d *deps, table string, desc *types.TableDescrip
 	fmt.Fprintf(stdout, "journal: %d entries, %d checkpoint versions (the latest covers %d entries)\n", l.Size, len(l.Checkpoints), l.Latest.Size)
 	fmt.Fprintf(stdout, "table %s: %d items\n", table, len(items))
 	if pending > 0 {
-		fmt.Fprintf(stdout, "%d items are journaled after the latest checkpoint: the next checkpoint covers them\n", pending)
+		fmt.Fprintf(stdout, "%d items are not yet covered: journaled after the latest checkpoint, which the next one covers\n", pending)
 	}
 	for _, p := range problems {
 		fmt.Fprintln(stdout, p)
@@ -446,31 +537,92 @@ func scan(ctx context.Context, db DB, table string, desc *types.TableDescription
 	return out, errors.Join(errs...)
 }
 
-// keyFromJSON reads a key: exactly the table's key attributes.
+// keyFromJSON reads a key: exactly the table's key attributes, each of its
+// type: a string for S, a number for N, {"B": "<base64>"} for B, or any of
+// them in DynamoDB JSON ({"S": "x"}, {"N": "1"}).
 func keyFromJSON(s string, desc *types.TableDescription) ([]byte, error) {
-	item, err := itemFromJSON([]byte(s))
-	if err != nil {
-		return nil, usagef("--key: %v", err)
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	var given map[string]any
+	if err := dec.Decode(&given); err != nil || dec.More() {
+		return nil, usagef("--key: not a JSON object: %s", s)
+	}
+	typ := map[string]string{}
+	for _, d := range desc.AttributeDefinitions {
+		typ[aws.ToString(d.AttributeName)] = string(d.AttributeType)
 	}
 	var names []string
 	for _, k := range desc.KeySchema {
 		names = append(names, aws.ToString(k.AttributeName))
 	}
+	key := map[string]types.AttributeValue{}
 	for _, n := range names {
-		if _, ok := item[n]; !ok {
+		v, ok := given[n]
+		if !ok {
 			return nil, usagef("--key: no %q: the table's key attributes are %s", n, strings.Join(names, " and "))
 		}
-	}
-	for n := range item {
-		found := false
-		for _, k := range names {
-			found = found || k == n
+		av, err := keyValue(n, typ[n], v)
+		if err != nil {
+			return nil, err
 		}
-		if !found {
+		key[n] = av
+	}
+	for n := range given {
+		if _, ok := key[n]; !ok {
 			return nil, usagef("--key: %q is not a key attribute: the table's key attributes are %s", n, strings.Join(names, " and "))
 		}
 	}
-	return ledger.Encode(item)
+	return ledger.Encode(key)
+}
+
+var typeNames = map[string]string{"S": "a string (S)", "N": "a number (N)", "B": "binary (B)"}
+
+// keyValue converts the JSON value of key attribute name, of DynamoDB
+// type typ (S, N or B; "" when the table does not say: S or N as given).
+func keyValue(name, typ string, v any) (types.AttributeValue, error) {
+	wrong := func(got string) error {
+		forms := map[string]string{"S": `"x" or {"S": "x"}`, "N": `12 or {"N": "12"}`, "B": `{"B": "<base64>"}`}
+		return usagef("--key: %q is %s in the table, given %s: give it as %s", name, typeNames[typ], got, forms[typ])
+	}
+	if m, ok := v.(map[string]any); ok && len(m) == 1 {
+		for t, x := range m {
+			str, ok := x.(string)
+			if !ok || typeNames[t] == "" {
+				break
+			}
+			if typ != "" && t != typ {
+				return nil, wrong(typeNames[t])
+			}
+			switch t {
+			case "S":
+				return &types.AttributeValueMemberS{Value: str}, nil
+			case "N":
+				if _, err := ledger.Encode(map[string]types.AttributeValue{name: &types.AttributeValueMemberN{Value: str}}); err != nil {
+					return nil, usagef("--key: %q: %q is not a DynamoDB number", name, str)
+				}
+				return &types.AttributeValueMemberN{Value: str}, nil
+			default:
+				b, err := base64.StdEncoding.DecodeString(str)
+				if err != nil {
+					return nil, usagef("--key: %q: %q is not base64", name, str)
+				}
+				return &types.AttributeValueMemberB{Value: b}, nil
+			}
+		}
+	}
+	switch v := v.(type) {
+	case string:
+		if typ == "S" || typ == "" {
+			return &types.AttributeValueMemberS{Value: v}, nil
+		}
+		return nil, wrong("a string")
+	case json.Number:
+		if typ == "N" || typ == "" {
+			return keyValue(name, "N", map[string]any{"N": v.String()})
+		}
+		return nil, wrong("a number")
+	}
+	return nil, wrong(fmt.Sprintf("%s", strings.TrimSpace(fmt.Sprint(v))))
 }
 
 // itemFromJSON converts a JSON object to an item: objects to M, arrays to L,

@@ -11,10 +11,12 @@ import (
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/appendonly/appendonly/internal/fakedynamo"
 	"github.com/appendonly/appendonly/journal"
+	"github.com/appendonly/appendonly/ledger"
 )
 
 const tableArn = "arn:aws:dynamodb:us-east-1:111122223333:table/Music"
@@ -37,10 +39,11 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	signer, _ := note.NewSigner(skey)
+	verifier, _ := note.NewVerifier(vkey)
 	dir := t.TempDir()
 	store := &journal.DirStore{Dir: dir}
 	return &env{t: t, fake: f, db: &deps{db: db}, dir: dir, vkey: vkey,
-		seq: &journal.Sequencer{Store: store, Signer: signer, Origin: tableArn}}
+		seq: &journal.Sequencer{Store: store, Signer: signer, Verifier: verifier, Origin: tableArn}}
 }
 
 // sequence delivers the fake's new stream records to the sequencer, as
@@ -95,14 +98,15 @@ func TestAppendVerifyProve(t *testing.T) {
 		t.Fatalf("verify: exit %d, %q, %q", code, out, errOut)
 	}
 
-	code, proof, errOut := e.cli("", "prove", "--table", "Music", "--dir", e.dir, "--verifier-key", e.vkey,
-		"--key", `{"Artist": "Acme Band", "SongTitle": "Second Song"}`)
-	if code != 0 {
-		t.Fatalf("prove: exit %d, %q", code, errOut)
+	file := filepath.Join(t.TempDir(), "song.tlog-proof")
+	code, out, errOut = e.cli("", "prove", "--table", "Music", "--dir", e.dir, "--verifier-key", e.vkey,
+		"--key", `{"Artist": "Acme Band", "SongTitle": "Second Song"}`, "--out", file)
+	if code != 0 || !strings.Contains(out, "wrote "+file+": entry 1, the INSERT of item") {
+		t.Fatalf("prove: exit %d, %q, %q", code, out, errOut)
 	}
-	file := filepath.Join(t.TempDir(), "proof")
-	if err := os.WriteFile(file, []byte(proof), 0o644); err != nil {
-		t.Fatal(err)
+	proof, _ := os.ReadFile(file)
+	if !strings.HasPrefix(string(proof), "c2sp.org/tlog-proof@v1\nextra ") {
+		t.Errorf("the proof is not a tlog-proof@v1 with its entry as extra data:\n%s", proof)
 	}
 	keyFile := filepath.Join(t.TempDir(), "key")
 	_ = os.WriteFile(keyFile, []byte(e.vkey+"\n"), 0o644)
@@ -110,7 +114,7 @@ func TestAppendVerifyProve(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "the proof holds: entry 1") || !strings.Contains(out, `"AwardsWon":15E-1`) {
 		t.Errorf("check-proof: exit %d, %q", code, out)
 	}
-	if code, out, _ := e.cli(strings.Replace(proof, "index 1", "index 0", 1), "check-proof", "--verifier-key", e.vkey); code != 1 || !strings.Contains(out, "does not hold") {
+	if code, out, _ := e.cli(strings.Replace(string(proof), "index 1", "index 0", 1), "check-proof", "--verifier-key", e.vkey); code != 1 || !strings.Contains(out, "does not hold") {
 		t.Errorf("check-proof of a changed proof: exit %d, %q, want 1", code, out)
 	}
 
@@ -123,6 +127,61 @@ func TestAppendVerifyProve(t *testing.T) {
 	if code != 1 || !strings.Contains(out, `changed: item {"Artist":"Acme Band","SongTitle":"PartiQL Rocks"} (journal entry 0)`) ||
 		!strings.Contains(out, `modified: item {"Artist":"Acme Band","SongTitle":"Second Song"} (journal entry 2)`) {
 		t.Errorf("after tampering: exit %d, %q", code, out)
+	}
+
+	// The modified song's proof carries its later entry, and checking the
+	// two says the item changed.
+	code, out, _ = e.cli("", "prove", "--table", "Music", "--dir", e.dir, "--verifier-key", e.vkey,
+		"--key", `{"Artist": "Acme Band", "SongTitle": "Second Song"}`, "--out", file)
+	later := strings.TrimSuffix(file, ".tlog-proof") + ".2.tlog-proof"
+	if code != 1 || !strings.Contains(out, "wrote "+later+": entry 2, the MODIFY") || !strings.Contains(out, "the item changed after it was journaled") {
+		t.Fatalf("prove after a MODIFY: exit %d, %q", code, out)
+	}
+	code, out, _ = e.cli("", "check-proof", "--verifier-key", e.vkey, later, file)
+	if code != 1 || !strings.Contains(out, "the proof holds: entry 1 (the INSERT") || !strings.Contains(out, "entry 2 (the MODIFY") ||
+		!strings.Contains(out, "the item changed after it was journaled") {
+		t.Errorf("check-proof of the history: exit %d, %q", code, out)
+	}
+	if code, out, _ := e.cli("", "check-proof", "--verifier-key", e.vkey, later); code != 1 || !strings.Contains(out, "the item changed") {
+		t.Errorf("check-proof of the MODIFY alone: exit %d, %q, want 1 and the change named", code, out)
+	}
+}
+
+// TestTypedKeys proves items whose keys are numbers and binary, given as
+// JSON or DynamoDB JSON; a value of the wrong type is a usage error naming
+// the attribute and its type, never "not in the journal".
+func TestTypedKeys(t *testing.T) {
+	f := fakedynamo.New(map[string]fakedynamo.Table{"Ledger": {PartitionKey: "account", SortKey: "seq", KeyTypes: map[string]string{"account": "B", "seq": "N"}}})
+	db, _ := f.Start(t)
+	origin := "arn:aws:dynamodb:us-east-1:111122223333:table/Ledger"
+	skey, vkey, _ := note.GenerateKey(rand.Reader, origin)
+	signer, _ := note.NewSigner(skey)
+	verifier, _ := note.NewVerifier(vkey)
+	dir := t.TempDir()
+	e := &env{t: t, fake: f, db: &deps{db: db}, dir: dir, vkey: vkey,
+		seq: &journal.Sequencer{Store: &journal.DirStore{Dir: dir}, Signer: signer, Verifier: verifier, Origin: origin}}
+	item := map[string]types.AttributeValue{"account": &types.AttributeValueMemberB{Value: []byte{0, 1, 2}},
+		"seq": &types.AttributeValueMemberN{Value: "42"}, "amount": &types.AttributeValueMemberN{Value: "100"}}
+	if err := ledger.Append(context.Background(), db, "Ledger", item); err != nil {
+		t.Fatal(err)
+	}
+	e.sequence()
+	file := filepath.Join(t.TempDir(), "p.tlog-proof")
+	for _, key := range []string{`{"account": {"B": "AAEC"}, "seq": 42}`, `{"account": {"B": "AAEC"}, "seq": {"N": "42.0"}}`} {
+		if code, out, errOut := e.cli("", "prove", "--table", "Ledger", "--dir", dir, "--verifier-key", vkey, "--key", key, "--out", file); code != 0 {
+			t.Errorf("prove %s: exit %d, %q, %q", key, code, out, errOut)
+		}
+	}
+	for key, want := range map[string]string{
+		`{"account": "AAEC", "seq": 42}`:                    `"account" is binary (B) in the table, given a string: give it as {"B": "<base64>"}`,
+		`{"account": {"B": "AAEC"}, "seq": "42"}`:           `"seq" is a number (N) in the table, given a string`,
+		`{"account": {"S": "AAEC"}, "seq": 42}`:             `"account" is binary (B) in the table, given a string (S)`,
+		`{"account": {"B": "not base64!"}, "seq": 42}`:      `"account": "not base64!" is not base64`,
+		`{"account": {"B": "AAEC"}, "seq": {"N": "forty"}}`: `"seq": "forty" is not a DynamoDB number`,
+	} {
+		if code, _, errOut := e.cli("", "prove", "--table", "Ledger", "--dir", dir, "--verifier-key", vkey, "--key", key, "--out", file); code != 2 || !strings.Contains(errOut, want) {
+			t.Errorf("prove %s: exit %d, %q, want 2 and %q", key, code, errOut, want)
+		}
 	}
 }
 
@@ -145,6 +204,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"prove", "--table", "Music", "--dir", e.dir, "--verifier-key", e.vkey, "--key", `{"Artsit": "x", "SongTitle": "y"}`}, `no "Artist"`},
 		{[]string{"prove", "--table", "Music", "--dir", e.dir, "--verifier-key", e.vkey, "--key", `{"Artist": "x", "SongTitle": "y", "z": 1}`}, `"z" is not a key attribute`},
 		{[]string{"check-proof", "--verifier-key", e.vkey, "/nonexistent"}, "no such file"},
+		{[]string{"prove", "--table", "Music", "--dir", e.dir, "--verifier-key", e.vkey, "--key", `{"Artist": "x", "SongTitle": "y"}`, "--out", "p.txt"}, "ends in .tlog-proof"},
+		{[]string{"prove", "--table", "Music", "--dir", e.dir, "--verifier-key", e.vkey, "--key", `{"Artist": "x", "SongTitle": "y"}`, "--checkpoint", "main_test.go"}, "is not a checkpoint signed with --verifier-key"},
 		{[]string{"probe"}, "--table is required"},
 		{[]string{"probe", "--table", "Musik"}, "table Musik not found"},
 		{[]string{"probe", "--table", "Music", "--insret"}, "flag provided but not defined: -insret"},

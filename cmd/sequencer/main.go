@@ -28,6 +28,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/appendonly/appendonly/journal"
 )
@@ -75,8 +76,16 @@ func newHandler(ctx context.Context) (*handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	vkey, err := journal.VerifierKey(origin, pub.PublicKey)
+	if err != nil {
+		return nil, err
+	}
+	verifier, err := note.NewVerifier(vkey)
+	if err != nil {
+		return nil, err
+	}
 	store := &journal.S3Store{Client: s3.NewFromConfig(cfg), Bucket: bucket}
-	return &handler{seq: &journal.Sequencer{Store: store, Signer: signer, Origin: origin}, metrics: os.Stdout}, nil
+	return &handler{seq: &journal.Sequencer{Store: store, Signer: signer, Verifier: verifier, Origin: origin}, metrics: os.Stdout}, nil
 }
 
 // handle journals one batch. An error makes Lambda deliver the batch again,

@@ -40,7 +40,7 @@ func TestHandleJournalsTheEventAndCountsMutations(t *testing.T) {
 	verifier, _ := note.NewVerifier(vkey)
 	store := &journal.MemStore{}
 	var metrics bytes.Buffer
-	h := &handler{seq: &journal.Sequencer{Store: store, Signer: signer, Origin: origin}, metrics: &metrics}
+	h := &handler{seq: &journal.Sequencer{Store: store, Signer: signer, Verifier: verifier, Origin: origin}, metrics: &metrics}
 	for i := 0; i < 2; i++ { // delivered twice
 		if err := h.handle(context.Background(), ev); err != nil {
 			t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -44,10 +45,11 @@ func run() error {
 	defer srv.Close()
 	db := fakedynamo.NewClient(srv.URL)
 
-	dir, err := os.MkdirTemp("", "appendonly-demo-")
+	top, err := os.MkdirTemp("", "appendonly-demo-")
 	if err != nil {
 		return err
 	}
+	dir := filepath.Join(top, "journal")
 	skey, vkey, err := note.GenerateKey(rand.Reader, origin)
 	if err != nil {
 		return err
@@ -55,7 +57,7 @@ func run() error {
 	signer, _ := note.NewSigner(skey)
 	verifier, _ := note.NewVerifier(vkey)
 	store := &journal.DirStore{Dir: dir}
-	seq := &journal.Sequencer{Store: store, Signer: signer, Origin: origin}
+	seq := &journal.Sequencer{Store: store, Signer: signer, Verifier: verifier, Origin: origin}
 
 	fmt.Println("1. Append five songs with PartiQL INSERT (the table denies every other write).")
 	for i, title := range []string{"PartiQL Rocks", "Append Only", "Never Overwrite", "Locked Forever", "Merkle Tree"} {
@@ -93,17 +95,23 @@ func run() error {
 	}
 	fmt.Println("   intact")
 
-	fmt.Println("4. Prove one song, checkable with nothing but the checkpoint and the key.")
+	fmt.Println("4. Prove one song, checkable with nothing but the proof and the verifier key.")
 	key, _ := ledger.Encode(map[string]types.AttributeValue{
 		"Artist": &types.AttributeValueMemberS{Value: "Acme Band"}, "SongTitle": &types.AttributeValueMemberS{Value: "Never Overwrite"}})
-	p, err := journal.Prove(ctx, store, verifier, key, nil)
+	h, err := journal.Prove(ctx, store, verifier, key, nil)
 	if err != nil {
 		return err
 	}
+	p := h.Proofs[0]
 	if _, _, err := p.Check(verifier); err != nil {
 		return err
 	}
-	fmt.Printf("   entry %d is in the log, %d hashes of proof\n", p.Index, len(p.Hashes))
+	text, _ := p.MarshalText()
+	proofFile := filepath.Join(top, "never-overwrite.tlog-proof")
+	if err := os.WriteFile(proofFile, text, 0o644); err != nil {
+		return err
+	}
+	fmt.Printf("   entry %d is in the log, %d hashes of proof: %s (C2SP tlog-proof@v1)\n", p.Index, len(p.Hashes), proofFile)
 
 	fmt.Println("5. Tamper as the root user could: change a song's year in the table, past every policy.")
 	fake.Put("Music", fakedynamo.Item{"Artist": map[string]any{"S": "Acme Band"}, "SongTitle": map[string]any{"S": "Locked Forever"}, "Year": map[string]any{"N": "1999"}})

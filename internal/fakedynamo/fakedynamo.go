@@ -47,6 +47,9 @@ type Item = map[string]any
 type Table struct {
 	PartitionKey string
 	SortKey      string // "" for none
+	// KeyTypes are the key attributes' types, S, N or B, as DescribeTable
+	// reports them in AttributeDefinitions. Default: S.
+	KeyTypes map[string]string
 }
 
 // Server is the fake. The zero value is not usable: use New.
@@ -322,8 +325,18 @@ func (s *Server) handle(op string, in map[string]any) (any, *apiError) {
 		if t.schema.SortKey != "" {
 			keys = append(keys, map[string]any{"AttributeName": t.schema.SortKey, "KeyType": "RANGE"})
 		}
+		var defs []any
+		for _, k := range []string{t.schema.PartitionKey, t.schema.SortKey} {
+			if k != "" {
+				typ := t.schema.KeyTypes[k]
+				if typ == "" {
+					typ = "S"
+				}
+				defs = append(defs, map[string]any{"AttributeName": k, "AttributeType": typ})
+			}
+		}
 		return map[string]any{"Table": map[string]any{
-			"TableName": name, "TableStatus": "ACTIVE", "KeySchema": keys, "ItemCount": len(t.items),
+			"TableName": name, "TableStatus": "ACTIVE", "KeySchema": keys, "AttributeDefinitions": defs, "ItemCount": len(t.items),
 			"TableArn": "arn:aws:dynamodb:us-east-1:111122223333:table/" + name,
 		}}, nil
 	case "GetItem":
