@@ -26,7 +26,8 @@ func (c *countingSigner) Sign(msg []byte) ([]byte, error) {
 
 // BenchmarkIntegrate measures the sequencer on 1 KB items, one invocation
 // a batch, against Versity Gateway on loopback (the local S3), and counts
-// S3 requests and signatures per 1,000 appends.
+// S3 requests (PUT, GET, ListObjectVersions) and signatures per 1,000
+// appends.
 //
 //	go test -run '^$' -bench Integrate -benchtime 3x ./journal
 func BenchmarkIntegrate(b *testing.B) {
@@ -52,6 +53,7 @@ func BenchmarkIntegrate(b *testing.B) {
 			b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "items/s")
 			b.ReportMetric(float64(counted.puts.Load())*1000/float64(n), "PUT/1000")
 			b.ReportMetric(float64(counted.gets.Load())*1000/float64(n), "GET/1000")
+			b.ReportMetric(float64(counted.lists.Load())*1000/float64(n), "LIST/1000")
 			b.ReportMetric(float64(signer.n.Load())*1000/float64(n), "Sign/1000")
 		})
 	}

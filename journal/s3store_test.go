@@ -83,7 +83,12 @@ func TestS3StoreOnObjectLock(t *testing.T) {
 // countingS3 counts the requests made to S3.
 type countingS3 struct {
 	S3API
-	gets, puts atomic.Int64
+	gets, puts, lists atomic.Int64
+}
+
+func (c *countingS3) ListObjectVersions(ctx context.Context, in *s3.ListObjectVersionsInput, opts ...func(*s3.Options)) (*s3.ListObjectVersionsOutput, error) {
+	c.lists.Add(1)
+	return c.S3API.ListObjectVersions(ctx, in, opts...)
 }
 
 func (c *countingS3) GetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.Options)) (*s3.GetObjectOutput, error) {

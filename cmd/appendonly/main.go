@@ -622,7 +622,15 @@ func keyValue(name, typ string, v any) (types.AttributeValue, error) {
 		}
 		return nil, wrong("a number")
 	}
-	return nil, wrong(fmt.Sprintf("%s", strings.TrimSpace(fmt.Sprint(v))))
+	switch v.(type) {
+	case bool:
+		return nil, wrong("a boolean")
+	case nil:
+		return nil, wrong("null")
+	case []any:
+		return nil, wrong("a list")
+	}
+	return nil, wrong("an object that is not DynamoDB JSON")
 }
 
 // itemFromJSON converts a JSON object to an item: objects to M, arrays to L,

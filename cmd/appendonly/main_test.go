@@ -178,6 +178,7 @@ func TestTypedKeys(t *testing.T) {
 		`{"account": {"S": "AAEC"}, "seq": 42}`:             `"account" is binary (B) in the table, given a string (S)`,
 		`{"account": {"B": "not base64!"}, "seq": 42}`:      `"account": "not base64!" is not base64`,
 		`{"account": {"B": "AAEC"}, "seq": {"N": "forty"}}`: `"seq": "forty" is not a DynamoDB number`,
+		`{"account": {"B": "AAEC"}, "seq": true}`:           `"seq" is a number (N) in the table, given a boolean`,
 	} {
 		if code, _, errOut := e.cli("", "prove", "--table", "Ledger", "--dir", dir, "--verifier-key", vkey, "--key", key, "--out", file); code != 2 || !strings.Contains(errOut, want) {
 			t.Errorf("prove %s: exit %d, %q, want 2 and %q", key, code, errOut, want)

@@ -5,44 +5,56 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
+	"io"
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-lambda-go/cfn"
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/appendonly/appendonly/journal"
 	"github.com/appendonly/appendonly/ledger"
 )
 
-const origin = "arn:aws:dynamodb:us-east-1:111122223333:table/Music"
+const (
+	origin = "arn:aws:dynamodb:us-east-1:111122223333:table/Music"
+	stream = origin + "/stream/2026-01-01T00:00:00.000"
+)
 
 // A stream event as Lambda delivers it, with every attribute type.
 const event = `{"Records":[
- {"eventID":"1","eventName":"INSERT","eventSource":"aws:dynamodb","dynamodb":{"ApproximateCreationDateTime":1764547200,
+ {"eventID":"1","eventName":"INSERT","eventSource":"aws:dynamodb","eventSourceARN":"` + stream + `","dynamodb":{"ApproximateCreationDateTime":1764547200,
   "Keys":{"Artist":{"S":"Acme Band"},"SongTitle":{"S":"PartiQL Rocks"}},
   "NewImage":{"Artist":{"S":"Acme Band"},"SongTitle":{"S":"PartiQL Rocks"},"n":{"N":"1.50"},"b":{"B":"AAE="},"t":{"BOOL":true},
    "z":{"NULL":true},"m":{"M":{"x":{"L":[{"S":"a"},{"N":"2"}]}}},"ss":{"SS":["b","a"]},"ns":{"NS":["2","1"]},"bs":{"BS":["AQ=="]}},
   "SequenceNumber":"111","SizeBytes":100,"StreamViewType":"NEW_AND_OLD_IMAGES"}},
- {"eventID":"2","eventName":"MODIFY","eventSource":"aws:dynamodb","dynamodb":{"ApproximateCreationDateTime":1764547201,
+ {"eventID":"2","eventName":"MODIFY","eventSource":"aws:dynamodb","eventSourceARN":"` + stream + `","dynamodb":{"ApproximateCreationDateTime":1764547201,
   "Keys":{"Artist":{"S":"Acme Band"},"SongTitle":{"S":"PartiQL Rocks"}},
   "NewImage":{"Artist":{"S":"Acme Band"},"SongTitle":{"S":"PartiQL Rocks"},"AwardsWon":{"N":"1"}},
   "OldImage":{"Artist":{"S":"Acme Band"},"SongTitle":{"S":"PartiQL Rocks"}},
   "SequenceNumber":"112","SizeBytes":100,"StreamViewType":"NEW_AND_OLD_IMAGES"}}]}`
 
-func TestHandleJournalsTheEventAndCountsMutations(t *testing.T) {
-	var ev events.DynamoDBEvent
-	if err := json.Unmarshal([]byte(event), &ev); err != nil {
-		t.Fatal(err)
-	}
+func newTestHandler(t *testing.T) (*handler, *journal.MemStore, note.Verifier, *bytes.Buffer) {
+	t.Helper()
 	skey, vkey, _ := note.GenerateKey(rand.Reader, origin)
 	signer, _ := note.NewSigner(skey)
 	verifier, _ := note.NewVerifier(vkey)
 	store := &journal.MemStore{}
 	var metrics bytes.Buffer
-	h := &handler{seq: &journal.Sequencer{Store: store, Signer: signer, Verifier: verifier, Origin: origin}, metrics: &metrics}
+	h := &handler{seq: &journal.Sequencer{Store: store, Signer: signer, Verifier: verifier, Origin: origin}, stream: stream,
+		metrics: &metrics, logs: io.Discard}
+	return h, store, verifier, &metrics
+}
+
+func TestHandleJournalsTheEventAndCountsMutations(t *testing.T) {
+	h, store, verifier, metrics := newTestHandler(t)
 	for i := 0; i < 2; i++ { // delivered twice
-		if err := h.handle(context.Background(), ev); err != nil {
+		if err := h.handle(context.Background(), json.RawMessage(event)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -65,9 +77,110 @@ func TestHandleJournalsTheEventAndCountsMutations(t *testing.T) {
 	}
 }
 
+// TestRecordsFromAnotherStreamAreRefused: a second mapping from another
+// table's stream, or a stale one after the stream was replaced, speaks for
+// no one.
+func TestRecordsFromAnotherStreamAreRefused(t *testing.T) {
+	h, store, _, metrics := newTestHandler(t)
+	other := strings.ReplaceAll(event, stream, origin+"/stream/2026-02-02T00:00:00.000")
+	err := h.handle(context.Background(), json.RawMessage(other))
+	if err == nil || !strings.Contains(err.Error(), "not the table's stream") {
+		t.Errorf("got %v, want the record refused", err)
+	}
+	if len(store.Paths()) != 0 {
+		t.Errorf("the refused batch wrote %v", store.Paths())
+	}
+	if !strings.Contains(metrics.String(), `"JournalTampering":1`) {
+		t.Errorf("no tampering metric: %s", metrics)
+	}
+}
+
+// TestTamperingFoundIsAMetric: a delete marker over the checkpoint is gone
+// around, and counted.
+func TestTamperingFoundIsAMetric(t *testing.T) {
+	h, store, _, metrics := newTestHandler(t)
+	if err := h.handle(context.Background(), json.RawMessage(event)); err != nil {
+		t.Fatal(err)
+	}
+	store.DeleteMarker(journal.CheckpointPath)
+	next := strings.NewReplacer(`"eventID":"1"`, `"eventID":"3"`, `"eventID":"2"`, `"eventID":"4"`).Replace(event)
+	if err := h.handle(context.Background(), json.RawMessage(next)); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(metrics.String(), `"JournalTampering":1`) {
+		t.Errorf("no tampering metric: %s", metrics)
+	}
+}
+
+type feedResult []string
+
+func (f feedResult) Check(context.Context) []string { return f }
+
+func TestScheduleChecksTheFeed(t *testing.T) {
+	schedule := json.RawMessage(`{"version":"0","id":"x","detail-type":"Scheduled Event","source":"aws.events","detail":{}}`)
+	for _, c := range []struct {
+		findings feedResult
+		want     string
+	}{
+		{nil, `"JournalFeedHealthy":1`},
+		{feedResult{"the event source mapping x is Disabled"}, `"JournalFeedHealthy":0`},
+	} {
+		h, store, _, metrics := newTestHandler(t)
+		h.feed = c.findings
+		if err := h.handle(context.Background(), schedule); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(metrics.String(), c.want) || len(store.Paths()) != 0 {
+			t.Errorf("findings %v: metrics %s, objects %v; want %s and nothing journaled", c.findings, metrics, store.Paths(), c.want)
+		}
+	}
+	h, _, _, _ := newTestHandler(t)
+	if err := h.handle(context.Background(), json.RawMessage(`{"hello":"world"}`)); err == nil {
+		t.Error("an event of neither kind was accepted")
+	}
+}
+
 func TestUnknownEventName(t *testing.T) {
 	_, err := journal.FromLambda(events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{{EventName: "TRUNCATE"}}})
 	if err == nil {
 		t.Error("an unknown event name was accepted")
+	}
+}
+
+type describer struct {
+	out *dynamodb.DescribeTableOutput
+	err error
+	got string
+}
+
+func (d *describer) DescribeTable(_ context.Context, in *dynamodb.DescribeTableInput, _ ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error) {
+	d.got = aws.ToString(in.TableName)
+	return d.out, d.err
+}
+
+// TestLookupStream: the custom resource of a journal in another account
+// answers the table's stream ARN, describing the table by its ARN; a table
+// without a stream, or one it may not describe, fails the deployment with a
+// message saying why.
+func TestLookupStream(t *testing.T) {
+	ctx := context.Background()
+	ev := cfn.Event{RequestType: cfn.RequestCreate, ResourceProperties: map[string]any{"TableArn": origin}}
+	d := &describer{out: &dynamodb.DescribeTableOutput{Table: &ddbtypes.TableDescription{LatestStreamArn: aws.String(stream),
+		StreamSpecification: &ddbtypes.StreamSpecification{StreamEnabled: aws.Bool(true)}}}}
+	id, data, err := lookupStream(ctx, d, ev)
+	if err != nil || id != stream || data["StreamArn"] != stream || d.got != origin {
+		t.Errorf("got %q, %v, %v (described %q), want the stream's ARN from describing %s", id, data, err, d.got, origin)
+	}
+	d.out.Table.StreamSpecification.StreamEnabled = aws.Bool(false)
+	if _, _, err := lookupStream(ctx, d, ev); err == nil || !strings.Contains(err.Error(), "has no stream enabled") {
+		t.Errorf("a table without a stream: %v", err)
+	}
+	d.err = errors.New("AccessDeniedException")
+	if _, _, err := lookupStream(ctx, d, ev); err == nil || !strings.Contains(err.Error(), "deploy the table's stack first") {
+		t.Errorf("a table it may not describe: %v", err)
+	}
+	del := cfn.Event{RequestType: cfn.RequestDelete, PhysicalResourceID: stream}
+	if id, _, err := lookupStream(ctx, d, del); err != nil || id != stream {
+		t.Errorf("delete: %q %v, want nothing done", id, err)
 	}
 }

@@ -24,7 +24,7 @@ const (
 	sequencerGOARCH = "arm64"
 )
 
-var sequencerSources = []string{"cmd/sequencer", "journal", "ledger"}
+var sequencerSources = []string{"cmd/sequencer", "internal/feed", "journal", "ledger"}
 
 // buildSequencer returns a directory holding the sequencer's Lambda
 // bootstrap binary for linux/arm64. Builds are reproducible (-trimpath, no

@@ -35,6 +35,12 @@ const (
 	maxTableArnPrefix  = len("arn:" + longestPartition + ":dynamodb:" + longestRegion + ":" + sampleAccount + ":table/")
 	maxGlobalArnPrefix = len("arn:" + longestPartition + ":dynamodb::" + sampleAccount + ":global-table/")
 	maxKeyArn          = len("arn:" + longestPartition + ":kms:" + longestRegion + ":" + sampleAccount + ":key/mrk-0123456789abcdef0123456789abcdef")
+	// The journal's sequencer, its mapping and its role: a function's name
+	// and a role's (CloudFormation generates them) are at most 64
+	// characters, a mapping's id is a UUID.
+	maxFunctionArn     = len("arn:"+longestPartition+":lambda:"+longestRegion+":"+sampleAccount+":function:") + 64
+	maxMappingArn      = len("arn:" + longestPartition + ":lambda:" + longestRegion + ":" + sampleAccount + ":event-source-mapping:01234567-89ab-cdef-0123-456789abcdef")
+	maxRoleArn         = len("arn:"+longestPartition+":iam::"+sampleAccount+":role/") + 64
 	streamSuffix       = len("/stream/2026-01-01T00:00:00.000")
 	maxStackNameLength = 128
 	// CloudFormation names a table it names itself <stack>-<logical id>-<13 characters>.
@@ -174,6 +180,9 @@ func (t *Table) arnBound(r string) int {
 		{t.refs.table, t.bounds.table},
 		{t.refs.globalTable, t.bounds.globalTable},
 		{t.refs.key, t.bounds.key},
+		{t.refs.sequencer, maxFunctionArn},
+		{t.refs.sequencerMapping, maxMappingArn},
+		{t.refs.sequencerRole, maxRoleArn},
 	} {
 		if ref.token != "" && strings.HasPrefix(r, ref.token) {
 			return len(r) - len(ref.token) + ref.bound

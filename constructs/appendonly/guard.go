@@ -393,8 +393,7 @@ func check(stacks []*stackTemplate, records []resolvedRecord, existing []guarded
 	var out []violation
 	var tables []guardedTable
 	for _, rec := range records {
-		s := byPath[rec.stackPath]
-		gt, vs := rec.check(s)
+		gt, vs := rec.check(byPath)
 		out = append(out, vs...)
 		if gt != nil {
 			tables = append(tables, *gt)

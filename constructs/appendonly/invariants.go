@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 
@@ -15,14 +16,18 @@ import (
 // that nothing the app did afterwards (an override, an aspect, a removal
 // policy) changed it.
 type protected struct {
-	what    string            // how messages name it: "table", "key", ...
-	el      awscdk.CfnElement // its logical id is resolved at check
-	typ     string            // its CloudFormation type
-	retain  bool              // DeletionPolicy and UpdateReplacePolicy Retain
-	props   []wantProp
-	docPath []string    // where its policy document is, under Properties
-	stmts   []statement // the statements the document must hold as written
-	docProp string      // the props that change those statements
+	what string            // how messages name it: "table", "key", ...
+	el   awscdk.CfnElement // its logical id is resolved at check
+	// stack holds it when it is not the table's: a journal in another
+	// account.
+	stack     awscdk.Stack
+	stackPath string
+	typ       string // its CloudFormation type
+	retain    bool   // DeletionPolicy and UpdateReplacePolicy Retain
+	props     []wantProp
+	docPath   []string    // where its policy document is, under Properties
+	stmts     []statement // the statements the document must hold as written
+	docProp   string      // the props that change those statements
 }
 
 // wantProp is one property a protected resource must have.
@@ -60,59 +65,73 @@ func (r *registry) resolve() (out []resolvedRecord, err error) {
 			err = fmt.Errorf("resolving the protected resources: %v", p)
 		}
 	}()
-	byStack := map[awscdk.Stack][]int{}
+	// Each protected resource is resolved in its own stack, every stack
+	// once.
+	type slot struct{ rec, res int }
+	byStack := map[awscdk.Stack][]slot{}
 	var order []awscdk.Stack
-	for i, rec := range r.tables {
-		if _, ok := byStack[rec.stack]; !ok {
-			order = append(order, rec.stack)
-		}
-		byStack[rec.stack] = append(byStack[rec.stack], i)
-	}
 	out = make([]resolvedRecord, len(r.tables))
+	for i, rec := range r.tables {
+		out[i] = resolvedRecord{tableRecord: rec, ids: make([]string, len(rec.protected)), stmts: make([][]any, len(rec.protected))}
+		out[i].protected = slices.Clone(rec.protected)
+		for k, p := range rec.protected {
+			stack := rec.stack
+			if p.stack != nil {
+				stack = p.stack
+				out[i].protected[k].stackPath = r.stackPath(p.stack)
+			}
+			if _, ok := byStack[stack]; !ok {
+				order = append(order, stack)
+			}
+			byStack[stack] = append(byStack[stack], slot{i, k})
+		}
+	}
 	for _, stack := range order {
 		var in []any
-		for _, i := range byStack[stack] {
-			for _, p := range r.tables[i].protected {
-				stmts := make([]any, len(p.stmts))
-				for k, s := range p.stmts {
-					stmts[k] = s.json()
-				}
-				in = append(in, map[string]any{"id": p.el.LogicalId(), "stmts": stmts})
+		for _, sl := range byStack[stack] {
+			p := r.tables[sl.rec].protected[sl.res]
+			stmts := make([]any, len(p.stmts))
+			for k, s := range p.stmts {
+				stmts[k] = s.json()
 			}
+			in = append(in, map[string]any{"id": p.el.LogicalId(), "stmts": stmts})
 		}
 		resolved, _ := stack.Resolve(in).([]any)
-		n := 0
-		for _, i := range byStack[stack] {
-			rec := resolvedRecord{tableRecord: r.tables[i]}
-			for range rec.protected {
-				if n >= len(resolved) {
-					return nil, fmt.Errorf("resolving the protected resources of %s: the kernel returned %d of %d", r.tables[i].stackPath, len(resolved), len(in))
-				}
-				m, _ := resolved[n].(map[string]any)
-				id, _ := m["id"].(string)
-				stmts, _ := m["stmts"].([]any)
-				rec.ids = append(rec.ids, id)
-				rec.stmts = append(rec.stmts, stmts)
-				n++
-			}
-			out[i] = rec
+		if len(resolved) != len(in) {
+			return nil, fmt.Errorf("resolving the protected resources of %s: the kernel returned %d of %d", r.stackPath(stack), len(resolved), len(in))
+		}
+		for n, sl := range byStack[stack] {
+			m, _ := resolved[n].(map[string]any)
+			out[sl.rec].ids[sl.res], _ = m["id"].(string)
+			out[sl.rec].stmts[sl.res], _ = m["stmts"].([]any)
 		}
 	}
 	return out, nil
 }
 
-// check checks the record's resources in template s, and returns the table
-// as the write-grant check knows it.
-func (rec *resolvedRecord) check(s *stackTemplate) (*guardedTable, []violation) {
-	if s == nil {
-		return nil, []violation{{rule: ruleInvariant, severity: fatal,
-			message: fmt.Sprintf("appendonly: the stack %s, which holds an append-only table, is not among the synthesized templates.", rec.stackPath),
+// check checks the record's resources in their templates, byPath, and
+// returns the table as the write-grant check knows it.
+func (rec *resolvedRecord) check(byPath map[string]*stackTemplate) (*guardedTable, []violation) {
+	missing := func(path string) []violation {
+		return []violation{{rule: ruleInvariant, severity: fatal,
+			message: fmt.Sprintf("appendonly: the stack %s, which holds an append-only table or its journal, is not among the synthesized templates.", path),
 			fix:     "Synthesize the whole app (cdk synth), not a copy of one stack's template."}}
+	}
+	s := byPath[rec.stackPath]
+	if s == nil {
+		return nil, missing(rec.stackPath)
 	}
 	label := pathOf(rec.stackPath, rec.ids[0])
 	var out []violation
 	for i, p := range rec.protected {
-		out = append(out, rec.checkOne(s, label, p, rec.ids[i], rec.stmts[i])...)
+		ps := s
+		if p.stackPath != "" {
+			if ps = byPath[p.stackPath]; ps == nil {
+				out = append(out, missing(p.stackPath)...)
+				continue
+			}
+		}
+		out = append(out, rec.checkOne(ps, label, p, rec.ids[i], rec.stmts[i])...)
 	}
 	if _, ok := s.res[rec.ids[0]]; !ok {
 		return nil, out

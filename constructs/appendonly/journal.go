@@ -2,11 +2,9 @@ package appendonly
 
 import (
 	"errors"
-	"fmt"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
@@ -27,6 +25,8 @@ const (
 	SidJournalNoDelete             = "DenyEveryoneDeletingOrUnlockingJournal"
 	SidJournalProtect              = "DenyEveryoneButDeployerChangingJournalProtection"
 	SidJournalSignOnlyBySequencer  = "DenyEveryoneButSequencerSigning"
+	SidJournalNoReplicationIn      = "DenyEveryoneReplicatingIntoJournal"
+	SidDenySequencerControl        = "DenyControllingJournalSequencer"
 )
 
 // journalDeleteActions remove a journal object version, hide it, or shorten
@@ -58,6 +58,60 @@ var journalProtectionActions = []string{
 	"s3:PutReplicationConfiguration",
 }
 
+// journalReplicationActions write object versions and delete markers into
+// a bucket by replication from another bucket of the account, past the
+// s3:PutObject deny: the bucket policy denies them to everyone.
+var journalReplicationActions = []string{
+	"s3:ObjectOwnerOverrideToBucketOwner",
+	"s3:ReplicateDelete",
+	"s3:ReplicateObject",
+	"s3:ReplicateTags",
+}
+
+// sequencerControlActions make the sequencer speak for someone else, or
+// stop it: invoking it with a hand-made event, changing its code,
+// configuration, layers, concurrency, permissions or URL, deleting it,
+// changing or removing its event source mapping, and changing, passing or
+// deleting its role. The construct's principals are denied them on the
+// sequencer, its mapping and its role; the README gives the organization
+// policy that denies them to everyone but the deployer.
+var sequencerControlActions = []string{
+	"iam:AttachRolePolicy",
+	"iam:DeleteRole",
+	"iam:DeleteRolePermissionsBoundary",
+	"iam:DeleteRolePolicy",
+	"iam:DetachRolePolicy",
+	"iam:PassRole",
+	"iam:PutRolePermissionsBoundary",
+	"iam:PutRolePolicy",
+	"iam:UpdateAssumeRolePolicy",
+	"lambda:AddPermission",
+	"lambda:CreateFunctionUrlConfig",
+	"lambda:DeleteEventSourceMapping",
+	"lambda:DeleteFunction",
+	"lambda:DeleteFunctionConcurrency",
+	"lambda:InvokeAsync",
+	"lambda:InvokeFunction",
+	"lambda:InvokeFunctionUrl",
+	"lambda:PutFunctionConcurrency",
+	"lambda:PutFunctionEventInvokeConfig",
+	"lambda:RemovePermission",
+	"lambda:UpdateEventSourceMapping",
+	"lambda:UpdateFunctionCode",
+	"lambda:UpdateFunctionConfiguration",
+	"lambda:UpdateFunctionEventInvokeConfig",
+	"lambda:UpdateFunctionUrlConfig",
+}
+
+// SequencerControlActions returns a copy of what the construct's
+// principals are denied on the journal's sequencer, its event source
+// mapping and its role.
+func SequencerControlActions() []string { return append([]string(nil), sequencerControlActions...) }
+
+// JournalReplicationActions returns a copy of what the journal's bucket
+// policy denies to everyone: replication into the bucket.
+func JournalReplicationActions() []string { return append([]string(nil), journalReplicationActions...) }
+
 // JournalDeleteActions returns a copy of what the journal's bucket policy
 // denies to everyone but the exempt principals.
 func JournalDeleteActions() []string { return append([]string(nil), journalDeleteActions...) }
@@ -68,26 +122,30 @@ func JournalProtectionActions() []string { return append([]string(nil), journalP
 
 // journalResources are what createJournal makes.
 type journalResources struct {
-	bucket    awss3.Bucket
-	key       awskms.Key
-	function  awslambda.Function
-	topic     awssns.Topic
-	mutations awscloudwatch.Alarm
-	lag       awscloudwatch.Alarm
+	bucket   awss3.Bucket
+	key      awskms.Key
+	function awslambda.Function
+	role     awsiam.Role
+	mapping  awslambda.EventSourceMapping
+	topic    awssns.Topic
+	// control denies the construct's principals control of the sequencer;
+	// nil across accounts.
+	control *statement
 }
 
 const reasonNoVPC = "The sequencer calls only S3, KMS and the DynamoDB stream through their public AWS endpoints; it has no VPC resources to reach."
 
 // createJournal creates the journal: the locked bucket, the signing key,
 // the sequencer on the table's stream and its alarms.
-func (t *Table) createJournal(j *JournalProps, prot protection, sequencerDir string) {
+func (t *Table) createJournal(j *JournalProps, site *journalSite, sequencerDir string) {
 	arn := t.registry.templateArn
+	scope, prot := site.scope, site.prot
 	retention := awscdk.Duration_Days(jsii.Number(float64(j.retentionDays())))
 	lock := awss3.ObjectLockRetention_Governance(retention)
 	if j.Lock == ObjectLockCompliance {
 		lock = awss3.ObjectLockRetention_Compliance(retention)
 	}
-	bucket := awss3.NewBucket(t, jsii.String("JournalBucket"), &awss3.BucketProps{
+	bucket := awss3.NewBucket(scope, jsii.String("JournalBucket"), &awss3.BucketProps{
 		BucketName:                 optional(j.BucketName),
 		ObjectLockEnabled:          jsii.Bool(true),
 		ObjectLockDefaultRetention: lock,
@@ -118,12 +176,14 @@ func (t *Table) createJournal(j *JournalProps, prot protection, sequencerDir str
 	)
 	waiveControls(bucket, "s3_bucket_logging_enabled_check", "CT.S3.PR.2", reasonJournalAccessLogs)
 
-	role := awsiam.NewRole(t, jsii.String("SequencerRole"), &awsiam.RoleProps{
+	role := awsiam.NewRole(scope, jsii.String("SequencerRole"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
 		Description: jsii.String("The journal's sequencer: reads the table's stream, writes the journal, signs its checkpoints."),
+		// Across accounts, the stream's resource policy names it.
+		RoleName: site.roleName(func(c *crossAccount) string { return c.sequencerRole }),
 	})
 
-	key := awskms.NewKey(t, jsii.String("JournalKey"), &awskms.KeyProps{
+	key := awskms.NewKey(scope, jsii.String("JournalKey"), &awskms.KeyProps{
 		Description:   jsii.String("Signs the checkpoints of an append-only table's journal (Ed25519)."),
 		KeySpec:       awskms.KeySpec_ECC_NIST_EDWARDS25519,
 		KeyUsage:      awskms.KeyUsage_SIGN_VERIFY,
@@ -149,6 +209,8 @@ func (t *Table) createJournal(j *JournalProps, prot protection, sequencerDir str
 		{sid: SidJournalProtect, effect: "Deny", principal: map[string]any{"AWS": "*"},
 			actions: journalProtectionActions, resources: []string{bucketArn},
 			condition: arnNotLike(mapStrings(concat(prot.deployers, prot.exempt), arn))},
+		{sid: SidJournalNoReplicationIn, effect: "Deny", principal: map[string]any{"AWS": "*"},
+			actions: journalReplicationActions, resources: []string{objects}},
 	}
 	if len(prot.exempt) > 0 {
 		policy[1].condition = arnNotLike(mapStrings(prot.exempt, arn))
@@ -162,7 +224,7 @@ func (t *Table) createJournal(j *JournalProps, prot protection, sequencerDir str
 	}
 	keyStmts := []statement{signOnly, prot.keyStatement(arn), createGrantForAWSOnly}
 	t.protected = append(t.protected,
-		protected{what: "journal bucket", el: bucket.Node().DefaultChild().(awscdk.CfnElement), typ: "AWS::S3::Bucket", retain: true,
+		protected{what: "journal bucket", stack: site.stack, el: bucket.Node().DefaultChild().(awscdk.CfnElement), typ: "AWS::S3::Bucket", retain: true,
 			props: []wantProp{
 				{path: []string{"ObjectLockEnabled"}, value: true, why: "Object Lock keeps every journal object version from being deleted or overwritten"},
 				{path: []string{"ObjectLockConfiguration"}, value: map[string]any{"ObjectLockEnabled": "Enabled",
@@ -171,30 +233,48 @@ func (t *Table) createJournal(j *JournalProps, prot protection, sequencerDir str
 				{path: []string{"VersioningConfiguration"}, value: map[string]any{"Status": "Enabled"},
 					why: "Object Lock needs versioning"},
 			}},
-		protected{what: "journal bucket policy", el: bucket.Policy().Node().DefaultChild().(awscdk.CfnElement), typ: "AWS::S3::BucketPolicy",
+		protected{what: "journal bucket policy", stack: site.stack, el: bucket.Policy().Node().DefaultChild().(awscdk.CfnElement), typ: "AWS::S3::BucketPolicy",
 			docPath: []string{"PolicyDocument"}, stmts: policy, docProp: "DeployerPrincipalArns and ExemptPrincipalArns"},
-		protected{what: "journal key", el: key.Node().DefaultChild().(awscdk.CfnElement), typ: "AWS::KMS::Key", retain: true,
+		protected{what: "journal key", stack: site.stack, el: key.Node().DefaultChild().(awscdk.CfnElement), typ: "AWS::KMS::Key", retain: true,
 			props:   []wantProp{{path: []string{"KeySpec"}, value: "ECC_NIST_EDWARDS25519", why: "checkpoints are signed with Ed25519"}},
 			docPath: []string{"KeyPolicy"}, stmts: keyStmts, docProp: "DeployerPrincipalArns and ExemptPrincipalArns"},
 	)
 
-	logs := awslogs.NewLogGroup(t, jsii.String("SequencerLogs"), &awslogs.LogGroupProps{
+	logs := awslogs.NewLogGroup(scope, jsii.String("SequencerLogs"), &awslogs.LogGroupProps{
 		Retention:     awslogs.RetentionDays_ONE_YEAR,
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
+	// The alarm topic's key: CloudWatch and EventBridge publish only to a
+	// topic whose key policy lets them (an AWS managed key's cannot).
+	topicKey, topic := site.alarmTopic(arn)
+	if site.cross != nil {
+		site.lookupStream(arn, sequencerDir)
+	}
+
 	// The sequencer's permissions, in a customer managed policy: the
-	// journal's objects, signing, its log group and the table's stream, with
-	// the append-only denies every principal of the construct carries.
+	// journal's objects, signing, its log group, the table's stream, the
+	// alarm topic (the mapping's on-failure destination), and what its feed
+	// check reads, with the append-only denies every principal of the
+	// construct carries.
 	allow := func(sid string, actions []string, resources ...string) statement {
 		return statement{sid: sid, effect: "Allow", actions: actions, resources: resources}
 	}
 	perms := []statement{
-		allow("WriteAndReadJournal", []string{"s3:GetObject", "s3:PutObject"}, objects),
+		allow("WriteAndReadJournal", []string{"s3:GetObject", "s3:GetObjectVersion", "s3:ListBucketVersions", "s3:PutObject"}, objects, bucketArn),
 		allow("SignCheckpoints", []string{"kms:GetPublicKey", "kms:Sign"}, *key.KeyArn()),
 		allow("WriteLogs", []string{"logs:CreateLogStream", "logs:PutLogEvents"}, *logs.LogGroupArn()),
+		allow("ReportDiscardedBatches", []string{"sns:Publish"}, *topic.TopicArn()),
+		allow("EncryptReports", []string{"kms:Decrypt", "kms:GenerateDataKey*"}, *topicKey.KeyArn()),
+		allow("CheckFeed", []string{"lambda:GetFunctionConcurrency", "lambda:ListEventSourceMappings"}, "*"),
 	}
-	perms = append(perms, t.statements(accessStream)...)
-	seqPolicy := awsiam.NewManagedPolicy(t, jsii.String("SequencerPolicy"), &awsiam.ManagedPolicyProps{
+	if site.cross == nil {
+		perms = append(perms, t.statements(accessStream)...)
+	} else {
+		// The stream, through its resource policy. The table's denies name
+		// the table account's resources, beyond this account's reach.
+		perms = append(perms, allow(SidReadStream, streamReadActions, site.stream))
+	}
+	seqPolicy := awsiam.NewManagedPolicy(scope, jsii.String("SequencerPolicy"), &awsiam.ManagedPolicyProps{
 		Description: jsii.String("The journal's sequencer: read the table's stream, write the journal, sign its checkpoints."),
 		Document:    policyDocument(perms),
 		Roles:       &[]awsiam.IRole{role},
@@ -203,6 +283,8 @@ func (t *Table) createJournal(j *JournalProps, prot protection, sequencerDir str
 		appliesTo: []any{
 			map[string]any{"regex": `/^Resource::<[A-Za-z0-9]+JournalBucket[A-Za-z0-9]+\.Arn>\/\*$/`},
 			map[string]any{"regex": `/^Resource::<[A-Za-z0-9]+SequencerLogs[A-Za-z0-9]+\.Arn>$/`},
+			"Action::kms:GenerateDataKey*",
+			"Resource::*",
 		}})
 	waiveControls(logs, "cloudwatch_log_group_encrypted_check", "CT.CLOUDWATCH.PR.3", reasonLogsUnencrypted)
 	suppressNag(logs,
@@ -211,22 +293,70 @@ func (t *Table) createJournal(j *JournalProps, prot protection, sequencerDir str
 		nagSuppression{id: "PCI.DSS.321-CloudWatchLogGroupEncrypted", reason: reasonLogsUnencrypted},
 	)
 
-	fn := awslambda.NewFunction(t, jsii.String("Sequencer"), &awslambda.FunctionProps{
+	fn := site.function("Sequencer", sequencerDir, role, logs, seqPolicy, 1024, 5*time.Minute,
+		"Puts every item appended to the table into its signed, locked journal.", map[string]*string{
+			"JOURNAL_BUCKET": bucket.BucketName(),
+			"JOURNAL_KEY":    key.KeyArn(),
+			"JOURNAL_ORIGIN": jsii.String(site.origin),
+			"JOURNAL_STREAM": jsii.String(site.stream),
+		})
+	interval := j.interval()
+	// Retries without end (a record is never dropped while it can still
+	// be journaled), bisecting a failing batch; when the stream's 24 hours
+	// pass anyway, the discarded batch's shard and sequence numbers go to
+	// the alarm topic. The feed check alarms long before that.
+	mapping := awslambda.NewEventSourceMapping(scope, jsii.String("SequencerStream"), &awslambda.EventSourceMappingProps{
+		Target:                fn,
+		EventSourceArn:        jsii.String(site.stream),
+		StartingPosition:      awslambda.StartingPosition_TRIM_HORIZON,
+		BatchSize:             jsii.Number(float64(j.batchSize())),
+		MaxBatchingWindow:     awscdk.Duration_Seconds(jsii.Number(float64(interval.Seconds() / 2))),
+		ParallelizationFactor: jsii.Number(1),
+		RetryAttempts:         jsii.Number(-1),
+		BisectBatchOnError:    jsii.Bool(true),
+	})
+	// Set on the mapping itself: CDK's SnsDlq would put the publish
+	// permission into an inline policy on the role.
+	mapping.Node().DefaultChild().(awslambda.CfnEventSourceMapping).AddPropertyOverride(
+		jsii.String("DestinationConfig.OnFailure.Destination"), topic.TopicArn())
+
+	res := &journalResources{bucket: bucket, key: key, function: fn, role: role, mapping: mapping, topic: topic}
+	if site.cross == nil {
+		// Across accounts the table account's principals have no way to
+		// the sequencer at all.
+		t.refs.sequencer, t.refs.sequencerMapping, t.refs.sequencerRole = *fn.FunctionArn(), *mapping.EventSourceMappingArn(), roleArn
+		res.control = &statement{sid: SidDenySequencerControl, effect: "Deny", actions: sequencerControlActions,
+			resources: []string{t.refs.sequencer, t.refs.sequencerMapping, t.refs.sequencerRole}}
+	}
+	site.watch(res, interval)
+	t.journal = res
+}
+
+// function makes one of the journal's functions from the sequencer's
+// binary in dir, started only once its policy exists, with the controls
+// and cdk-nag rules it does not meet recorded on it.
+func (s *journalSite) function(id, dir string, role awsiam.Role, logs awslogs.LogGroup, policy awsiam.ManagedPolicy,
+	memoryMB int, timeout time.Duration, description string, env map[string]*string) awslambda.Function {
+	fn := awslambda.NewFunction(s.scope, jsii.String(id), &awslambda.FunctionProps{
 		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
 		Architecture: awslambda.Architecture_ARM_64(),
 		Handler:      jsii.String("bootstrap"),
-		Code:         awslambda.Code_FromAsset(jsii.String(sequencerDir), nil),
+		Code:         awslambda.Code_FromAsset(jsii.String(dir), nil),
 		Role:         role,
-		MemorySize:   jsii.Number(1024),
-		Timeout:      awscdk.Duration_Minutes(jsii.Number(5)),
+		MemorySize:   jsii.Number(float64(memoryMB)),
+		Timeout:      awscdk.Duration_Seconds(jsii.Number(timeout.Seconds())),
 		LogGroup:     logs,
-		Description:  jsii.String("Puts every item appended to the table into its signed, locked journal."),
-		Environment: &map[string]*string{
-			"JOURNAL_BUCKET": bucket.BucketName(),
-			"JOURNAL_KEY":    key.KeyArn(),
-			"JOURNAL_ORIGIN": t.table.TableArn(),
-		},
+		Description:  jsii.String(description),
+		Environment:  &env,
 	})
+	waiveFunction(fn)
+	dependOnPolicyAlone(s.stack, fn, policy)
+	return fn
+}
+
+// waiveFunction records on one of the journal's functions the controls and
+// cdk-nag rules it does not meet, with the reasons.
+func waiveFunction(fn awslambda.Function) {
 	waiveControls(fn, "lambda_inside_vpc_check", "CT.LAMBDA.PR.3", reasonNoVPC)
 	suppressNag(fn,
 		nagSuppression{id: "NIST.800.53.R5-LambdaInsideVPC", reason: reasonNoVPC},
@@ -237,57 +367,14 @@ func (t *Table) createJournal(j *JournalProps, prot protection, sequencerDir str
 		nagSuppression{id: "NIST.800.53.R5-LambdaDLQ", reason: reasonDLQ},
 		nagSuppression{id: "HIPAA.Security-LambdaDLQ", reason: reasonDLQ},
 	)
+}
 
-	// The function must not start before its policy exists. CDK makes it
-	// depend on its role too, which its Role attribute already implies
-	// (cfn-lint W3005): name the policy alone.
-	cfnFn := fn.Node().DefaultChild().(awslambda.CfnFunction)
-	cfnFn.AddOverride(jsii.String("DependsOn"), []any{t.stack.GetLogicalId(seqPolicy.Node().DefaultChild().(awscdk.CfnElement))})
-	interval := j.interval()
-	awslambda.NewEventSourceMapping(t, jsii.String("SequencerStream"), &awslambda.EventSourceMappingProps{
-		Target:                fn,
-		EventSourceArn:        jsii.String(t.refs.stream),
-		StartingPosition:      awslambda.StartingPosition_TRIM_HORIZON,
-		BatchSize:             jsii.Number(float64(j.batchSize())),
-		MaxBatchingWindow:     awscdk.Duration_Seconds(jsii.Number(float64(interval.Seconds() / 2))),
-		ParallelizationFactor: jsii.Number(1),
-		RetryAttempts:         jsii.Number(-1),
-	})
-
-	topic := awssns.NewTopic(t, jsii.String("JournalAlarms"), &awssns.TopicProps{
-		DisplayName: jsii.String("appendonly journal alarms"),
-		MasterKey:   awskms.Alias_FromAliasName(t, jsii.String("SnsKey"), jsii.String("alias/aws/sns")),
-		EnforceSSL:  jsii.Bool(true),
-	})
-	mutations := awscloudwatch.NewAlarm(t, jsii.String("JournaledMutationsAlarm"), &awscloudwatch.AlarmProps{
-		AlarmDescription: jsii.String("An item of the append-only table was changed or deleted (a MODIFY or REMOVE stream record was journaled): someone lifted the table's deny."),
-		Metric: awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
-			Namespace:     jsii.String("appendonly"),
-			MetricName:    jsii.String("JournaledMutations"),
-			DimensionsMap: &map[string]*string{"Origin": t.table.TableArn()},
-			Statistic:     jsii.String("Sum"),
-			Period:        awscdk.Duration_Minutes(jsii.Number(1)),
-		}),
-		Threshold:          jsii.Number(1),
-		EvaluationPeriods:  jsii.Number(1),
-		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
-	})
-	lag := awscloudwatch.NewAlarm(t, jsii.String("JournalLagAlarm"), &awscloudwatch.AlarmProps{
-		AlarmDescription: jsii.String(fmt.Sprintf("The journal's sequencer is more than %v behind the table's stream: new items are not yet covered by a checkpoint.", interval)),
-		Metric: fn.Metric(jsii.String("IteratorAge"), &awscloudwatch.MetricOptions{
-			Statistic: jsii.String("Maximum"),
-			Period:    awscdk.Duration_Minutes(jsii.Number(1)),
-		}),
-		Threshold:          jsii.Number(float64(interval.Milliseconds())),
-		EvaluationPeriods:  jsii.Number(1),
-		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
-		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
-	})
-	for _, a := range []awscloudwatch.Alarm{mutations, lag} {
-		a.AddAlarmAction(awscloudwatchactions.NewSnsAction(topic))
-	}
-	t.journal = &journalResources{bucket: bucket, key: key, function: fn, topic: topic, mutations: mutations, lag: lag}
+// dependOnPolicyAlone makes fn wait for its policy: it must not start
+// before. CDK makes it depend on its role too, which its Role attribute
+// already implies (cfn-lint W3005): name the policy alone.
+func dependOnPolicyAlone(stack awscdk.Stack, fn awslambda.Function, policy awsiam.ManagedPolicy) {
+	fn.Node().DefaultChild().(awslambda.CfnFunction).AddOverride(jsii.String("DependsOn"),
+		[]any{stack.GetLogicalId(policy.Node().DefaultChild().(awscdk.CfnElement))})
 }
 
 const (
@@ -296,8 +383,9 @@ const (
 	reasonJournalReplication = "The journal is the table's own archive under Object Lock; replicate it yourself if a copy in another Region is required."
 	reasonLogsUnencrypted    = "The sequencer logs only counts of journaled records, never item content."
 	reasonConcurrency        = "One concurrent invocation per stream shard (ParallelizationFactor 1); reserving concurrency would fail in accounts with the default limit."
-	reasonSequencerWildcards = "The sequencer writes objects of the journal's own bucket only (<bucket ARN>/*), and its own log group's streams."
-	reasonDLQ                = "Invoked by a stream event source mapping, which retries a failed batch until it succeeds; a lag alarm fires meanwhile."
+	reasonSequencerWildcards = "The sequencer writes objects of the journal's own bucket only (<bucket ARN>/*), and its own log group's streams; " +
+		"its feed check lists event source mappings and reads concurrency, which take no resource ARN; it encrypts with the alarm topic's key only."
+	reasonDLQ = "Invoked by a stream event source mapping, which retries a failed batch until it succeeds; a lag alarm fires meanwhile."
 )
 
 // waiveControls records, in the resource's Metadata, the AWS Control Tower

@@ -35,20 +35,75 @@ func TestJournalResources(t *testing.T) {
 	if bucket["DeletionPolicy"] != "Retain" || bucket["UpdateReplacePolicy"] != "Retain" {
 		t.Errorf("bucket policies %v/%v, want Retain", bucket["DeletionPolicy"], bucket["UpdateReplacePolicy"])
 	}
-	_, key := tmpl.Only(t, "AWS::KMS::Key")
-	if props(key)["KeySpec"] != "ECC_NIST_EDWARDS25519" || props(key)["KeyUsage"] != "SIGN_VERIFY" || key["DeletionPolicy"] != "Retain" {
-		t.Errorf("key %v, want a retained Ed25519 signing key", props(key))
+	var signing, alarms map[string]any
+	for _, k := range tmpl.Resources("AWS::KMS::Key") {
+		if props(k)["KeySpec"] == "ECC_NIST_EDWARDS25519" {
+			signing = k
+		} else {
+			alarms = k
+		}
+	}
+	if signing == nil || props(signing)["KeyUsage"] != "SIGN_VERIFY" || signing["DeletionPolicy"] != "Retain" {
+		t.Errorf("key %v, want a retained Ed25519 signing key", signing)
+	}
+	// The alarm topic's key lets CloudWatch and EventBridge publish.
+	alarmsPolicy, _ := json.Marshal(props(alarms)["KeyPolicy"])
+	for _, service := range []string{"cloudwatch.amazonaws.com", "events.amazonaws.com"} {
+		if !strings.Contains(string(alarmsPolicy), service) {
+			t.Errorf("the alarm topic's key policy does not let %s publish: %s", service, alarmsPolicy)
+		}
+	}
+	_, topic := tmpl.Only(t, "AWS::SNS::Topic")
+	if ref, _ := json.Marshal(props(topic)["KmsMasterKeyId"]); strings.Contains(string(ref), "alias/aws/sns") {
+		t.Errorf("the alarm topic uses the AWS managed key, which CloudWatch and EventBridge cannot publish with: %s", ref)
 	}
 	_, bp := tmpl.Only(t, "AWS::S3::BucketPolicy")
 	doc, _ := json.Marshal(props(bp)["PolicyDocument"])
-	for _, sid := range []string{appendonly.SidJournalWriteOnlyBySequencer, appendonly.SidJournalNoDelete, appendonly.SidJournalProtect} {
+	for _, sid := range []string{appendonly.SidJournalWriteOnlyBySequencer, appendonly.SidJournalNoDelete, appendonly.SidJournalProtect, appendonly.SidJournalNoReplicationIn} {
 		if !strings.Contains(string(doc), sid) {
 			t.Errorf("the bucket policy has no %s", sid)
 		}
 	}
-	_, esm := tmpl.Only(t, "AWS::Lambda::EventSourceMapping")
-	if e := props(esm); e["ParallelizationFactor"] != float64(1) || e["MaximumBatchingWindowInSeconds"] != float64(30) || e["MaximumRetryAttempts"] != float64(-1) {
-		t.Errorf("event source mapping %v, want one batch per shard, a 30 s window, retries until success", e)
+	esmID, esm := tmpl.Only(t, "AWS::Lambda::EventSourceMapping")
+	if e := props(esm); e["ParallelizationFactor"] != float64(1) || e["MaximumBatchingWindowInSeconds"] != float64(30) || e["MaximumRetryAttempts"] != float64(-1) ||
+		e["BisectBatchOnFunctionError"] != true || e["DestinationConfig"] == nil {
+		t.Errorf("event source mapping %v, want one batch per shard, a 30 s window, retries until success, bisected, discarded batches reported", e)
+	}
+	fnID, fn := tmpl.Only(t, "AWS::Lambda::Function")
+	tableID, _ := tmpl.Only(t, "AWS::DynamoDB::Table")
+	if env, _ := json.Marshal(props(fn)["Environment"]); !strings.Contains(string(env), `"JOURNAL_STREAM":{"Fn::GetAtt":["`+tableID+`","StreamArn"]}`) {
+		t.Errorf("the sequencer is not told the table's stream: %s", env)
+	}
+	// The construct's principals may not control the sequencer: its
+	// managed policy denies it on the function, the mapping and the role.
+	var control string
+	for _, mp := range tmpl.Resources("AWS::IAM::ManagedPolicy") {
+		if doc, _ := json.Marshal(props(mp)); strings.Contains(string(doc), appendonly.SidDenySequencerControl) {
+			control = string(doc)
+		}
+	}
+	for _, want := range []string{`"lambda:InvokeFunction"`, `"lambda:UpdateFunctionCode"`, `"iam:PassRole"`, `"` + fnID + `"`, `"` + esmID + `"`} {
+		if !strings.Contains(control, want) {
+			t.Errorf("the construct's deny of the sequencer's controls lacks %s: %s", want, control)
+		}
+	}
+	// An alarm on each way the journal can be changed or stop, each
+	// notifying the topic; the feed check on a schedule; the management
+	// events on the sequencer, its role and the journal's protection.
+	alarmsJSON, _ := json.Marshal(tmpl.Resources("AWS::CloudWatch::Alarm"))
+	for _, metric := range []string{"JournaledMutations", "IteratorAge", "JournalTampering", "JournalFeedHealthy", "Errors"} {
+		if !strings.Contains(string(alarmsJSON), `"MetricName":"`+metric+`"`) {
+			t.Errorf("no alarm on %s", metric)
+		}
+	}
+	if n := len(tmpl.Resources("AWS::CloudWatch::Alarm")); n != 5 {
+		t.Errorf("%d alarms, want 5", n)
+	}
+	rules, _ := json.Marshal(tmpl.Resources("AWS::Events::Rule"))
+	for _, want := range []string{`"ScheduleExpression":"rate(3 minutes)"`, `"aws.lambda"`, `"aws.iam"`, `"aws.s3"`, `"aws.kms"`} {
+		if !strings.Contains(string(rules), want) {
+			t.Errorf("the rules lack %s: %s", want, rules)
+		}
 	}
 	// The reader may read the journal, never write it.
 	pols, _ := json.Marshal(tmpl.Resources("AWS::IAM::Policy"))

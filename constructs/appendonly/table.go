@@ -82,6 +82,7 @@ type Table struct {
 	backupPlan  awsbackup.BackupPlan
 	literalName string // TableProps.TableName when it is not a token
 	journal     *journalResources
+	cross       *crossAccount // a journal in another account, or nil
 	// protected are the resources the guard checks in the final template,
 	// the table first.
 	protected []protected
@@ -127,6 +128,14 @@ func NewTable(scope constructs.Construct, id string, props *Props) (*Table, erro
 	}
 
 	t := &Table{enforcement: props.Enforcement, registry: reg, stack: stack, exempt: slices.Clone(props.ExemptPrincipalArns)}
+	var site *journalSite
+	if props.Journal != nil {
+		var err error
+		if site, err = t.newJournalSite(id, props, prot); err != nil {
+			return nil, fmt.Errorf("appendonly.NewTable %q: invalid props:\n%w", id, err)
+		}
+		t.cross = site.cross
+	}
 	constructs.NewConstruct_Override(t, scope, jsii.String(id))
 	if props.ExistingTable != nil {
 		t.table = props.ExistingTable
@@ -145,7 +154,8 @@ func NewTable(scope constructs.Construct, id string, props *Props) (*Table, erro
 		t.createBackup(props.Backup, props.ExemptPrincipalArns)
 	}
 	if props.Journal != nil {
-		t.createJournal(props.Journal, prot, sequencerDir)
+		site.place(t, id)
+		t.createJournal(props.Journal, site, sequencerDir)
 	}
 
 	t.policy = awsiam.NewManagedPolicy(t, jsii.String(policyID), &awsiam.ManagedPolicyProps{
@@ -248,7 +258,7 @@ func (p tablePlan) tableProps(user *awsdynamodb.TableProps) awsdynamodb.TablePro
 }
 
 // invariants are what the guard checks of the table in the final template.
-func (p tablePlan) invariants(props *Props) []wantProp {
+func (p tablePlan) invariants(props *Props, streamPolicy bool) []wantProp {
 	out := []wantProp{
 		{path: []string{"PointInTimeRecoverySpecification"},
 			value: map[string]any{"PointInTimeRecoveryEnabled": true, "RecoveryPeriodInDays": p.pitrDays},
@@ -262,7 +272,13 @@ func (p tablePlan) invariants(props *Props) []wantProp {
 			prop: "UnsafeAllowTableRemoval (with TableProps.DeletionProtection)",
 			why:  "deletion protection stops DeleteTable, whoever calls it"})
 	}
-	if p.stream != "" {
+	switch {
+	case p.stream != "" && streamPolicy:
+		// The stream's resource policy, which lets a journal in another
+		// account read it, is beside it; the feed check reports it removed.
+		out = append(out, wantProp{path: []string{"StreamSpecification", "StreamViewType"}, value: string(p.stream),
+			why: "the journal reads every change from the stream's new and old images"})
+	case p.stream != "":
 		out = append(out, wantProp{path: []string{"StreamSpecification"}, value: map[string]any{"StreamViewType": string(p.stream)},
 			why: "the journal reads every change from the stream's new and old images"})
 	}
@@ -309,6 +325,9 @@ func (t *Table) createTable(props *Props, prot protection) {
 	}
 	if props.Enforcement == EnforceTableWide {
 		stmts := prot.resourceStatements(arn)
+		if t.cross != nil {
+			stmts = append(stmts, t.cross.tableStatement(arn))
+		}
 		rpStmts = stmts
 		if tp.ResourcePolicy == nil {
 			tp.ResourcePolicy = policyDocument(stmts)
@@ -333,13 +352,17 @@ func (t *Table) createTable(props *Props, prot protection) {
 		// append-only (the guard knows its tables from the registry).
 		cfn.AddMetadata(jsii.String(metadataKey), map[string]any{"enforcement": props.Enforcement.String()})
 	}
+	if t.cross != nil {
+		cfn.AddPropertyOverride(jsii.String("StreamSpecification.ResourcePolicy"), map[string]any{
+			"PolicyDocument": map[string]any{"Version": "2012-10-17", "Statement": []any{t.cross.streamStatement(arn).json()}}})
+	}
 	t.cfnTable = cfn
 	if name := deref(tp.TableName); !isToken(name) {
 		t.literalName = name
 	}
 	t.table = table
 	t.protected = append(t.protected, protected{what: "table", el: cfn, typ: "AWS::DynamoDB::Table",
-		retain: plan.removal == awscdk.RemovalPolicy_RETAIN, props: plan.invariants(props),
+		retain: plan.removal == awscdk.RemovalPolicy_RETAIN, props: plan.invariants(props, t.cross != nil),
 		docPath: []string{"ResourcePolicy", "PolicyDocument"}, stmts: rpStmts,
 		docProp: "ExemptPrincipalArns and DeployerPrincipalArns"})
 	if tp.Encryption == awsdynamodb.TableEncryption_CUSTOMER_MANAGED {
@@ -411,6 +434,9 @@ type refs struct {
 	globalTable string
 	stream      string // empty without a stream
 	key         string // empty without a customer managed key
+	// The journal's sequencer, its mapping and its role: empty without a
+	// journal.
+	sequencer, sequencerMapping, sequencerRole string
 }
 
 func (t *Table) readRefs(hasStream bool) {
@@ -472,6 +498,9 @@ func (t *Table) denyStatements() []statement {
 	}
 	if t.refs.key != "" {
 		out = append(out, statement{sid: SidDenyKeyLoss, effect: "Deny", actions: keyDenyActions, resources: []string{t.refs.key}})
+	}
+	if t.journal != nil && t.journal.control != nil {
+		out = append(out, *t.journal.control)
 	}
 	return out
 }

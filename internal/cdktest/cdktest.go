@@ -43,6 +43,20 @@ func RepoRoot() (string, error) {
 	}
 }
 
+// README returns the repository's README.md, for tests that keep it true.
+func README(t testing.TB) string {
+	t.Helper()
+	root, err := RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
 var (
 	contextOnce sync.Once
 	context     map[string]any

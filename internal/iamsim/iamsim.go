@@ -49,7 +49,18 @@ type Simulation struct {
 	Request          Request
 	IdentityPolicies []NamedPolicy
 	ResourcePolicy   Policy // nil when the resource has none
+	// SCPs are the organization's service control policies at its root:
+	// each must allow the request (give FullAWSAccess beside a deny) and
+	// none deny it. None: the account is in no organization.
+	SCPs []NamedPolicy
 }
+
+// FullAWSAccess is the service control policy AWS Organizations attaches by
+// default, which allows everything; SCPs with a deny go beside it.
+var FullAWSAccess = NamedPolicy{Name: "FullAWSAccess", Policy: Policy{
+	"Version":   "2012-10-17",
+	"Statement": []any{map[string]any{"Effect": "Allow", "Action": "*", "Resource": "*"}},
+}}
 
 // Action is an IAM action as iam-data describes it.
 type Action struct {
@@ -140,6 +151,9 @@ func (r *Runner) run(service string, sims []Simulation) (wireOutput, error) {
 			w.IdentityPolicies = []NamedPolicy{}
 		}
 		w.ServiceControlPolicies = []any{}
+		if len(s.SCPs) > 0 {
+			w.ServiceControlPolicies = []any{map[string]any{"orgIdentifier": "r-test", "policies": s.SCPs}}
+		}
 		w.ResourceControlPolicies = []any{}
 		w.ResourcePolicy = s.ResourcePolicy
 		in.Simulations = append(in.Simulations, w)

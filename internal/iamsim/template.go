@@ -1,6 +1,7 @@
 package iamsim
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"sort"
@@ -42,6 +43,7 @@ var nameProperty = map[string]string{
 	"AWS::IAM::User":          "UserName",
 	"AWS::IAM::Group":         "GroupName",
 	"AWS::IAM::ManagedPolicy": "ManagedPolicyName",
+	"AWS::Lambda::Function":   "FunctionName",
 }
 
 func (e *Env) resource(id string) (typ string, props map[string]any, err error) {
@@ -97,6 +99,10 @@ func (e *Env) Arn(id string) (string, error) {
 		return fmt.Sprintf("arn:%s:iam::%s:policy/%s", Partition, Account, name), nil
 	case "AWS::KMS::Key":
 		return KeyArn(name), nil
+	case "AWS::Lambda::Function":
+		return fmt.Sprintf("arn:%s:lambda:%s:%s:function:%s", Partition, Region, Account, name), nil
+	case "AWS::Lambda::EventSourceMapping":
+		return fmt.Sprintf("arn:%s:lambda:%s:%s:event-source-mapping:%s", Partition, Region, Account, mappingUUID(id)), nil
 	}
 	return "", fmt.Errorf("iamsim: no ARN for %s %s", typ, id)
 }
@@ -164,8 +170,11 @@ func (e *Env) intrinsic(fn string, arg any) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		if typ == "AWS::IAM::ManagedPolicy" {
+		switch typ {
+		case "AWS::IAM::ManagedPolicy":
 			return e.Arn(id)
+		case "AWS::Lambda::EventSourceMapping":
+			return mappingUUID(id), nil
 		}
 		return e.Name(id)
 	case "Fn::GetAtt":
@@ -176,7 +185,7 @@ func (e *Env) intrinsic(fn string, arg any) (any, error) {
 		id, _ := parts[0].(string)
 		attr, _ := parts[1].(string)
 		switch attr {
-		case "Arn":
+		case "Arn", "EventSourceMappingArn":
 			return e.Arn(id)
 		case "StreamArn":
 			arn, err := e.Arn(id)
@@ -239,6 +248,13 @@ func (e *Env) intrinsic(fn string, arg any) (any, error) {
 		}
 	}
 	return nil, fmt.Errorf("iamsim: intrinsic %s is not supported", fn)
+}
+
+// mappingUUID is the id an event source mapping gets in the test
+// environment: a UUID made from its logical id.
+func mappingUUID(id string) string {
+	h := sha256.Sum256([]byte(id))
+	return fmt.Sprintf("%x-%x-%x-%x-%x", h[0:4], h[4:6], h[6:8], h[8:10], h[10:16])
 }
 
 // refs returns the logical ids a list of {"Ref": id} values names.

@@ -422,16 +422,9 @@ func readmeRow(p Path) string {
 // The README lists every path with its no-change form and its source, as
 // Paths has them.
 func TestREADMEListsEveryPath(t *testing.T) {
-	root, err := cdktest.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	readme := cdktest.README(t)
 	for _, p := range Paths {
-		if !strings.Contains(string(readme), readmeRow(p)+"\n") {
+		if !strings.Contains(readme, readmeRow(p)+"\n") {
 			t.Errorf("README.md lacks the row\n%s", readmeRow(p))
 		}
 	}

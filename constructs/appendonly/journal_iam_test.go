@@ -1,0 +1,122 @@
+package appendonly_test
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/appendonly/appendonly/constructs/appendonly"
+	"github.com/appendonly/appendonly/internal/cdktest"
+	"github.com/appendonly/appendonly/internal/iamsim"
+)
+
+// readmeSCP is the organization policy the README gives for the journal's
+// sequencer, between its markers, with its placeholders filled in.
+func readmeSCP(t *testing.T, fn, mapping, role, deployer string) iamsim.NamedPolicy {
+	t.Helper()
+	_, block, ok := strings.Cut(cdktest.README(t), "<!-- sequencer-scp:begin -->")
+	block, _, ok2 := strings.Cut(block, "<!-- sequencer-scp:end -->")
+	if !ok || !ok2 {
+		t.Fatal("the README has no sequencer-scp block")
+	}
+	block = strings.TrimSpace(block)
+	block = strings.TrimSuffix(strings.TrimPrefix(block, "```json"), "```")
+	block = strings.NewReplacer("<SequencerFunctionArn>", fn, "<SequencerMappingArn>", mapping, "<SequencerRoleArn>", role, "<DeployerRoleArn>", deployer).Replace(block)
+	var policy iamsim.Policy
+	if err := json.Unmarshal([]byte(block), &policy); err != nil {
+		t.Fatalf("the README's organization policy is not JSON: %v\n%s", err, block)
+	}
+	stmt := policy["Statement"].([]any)[0].(map[string]any)
+	var actions []string
+	for _, a := range stmt["Action"].([]any) {
+		actions = append(actions, a.(string))
+	}
+	if !slices.Equal(actions, appendonly.SequencerControlActions()) {
+		t.Errorf("the README's organization policy denies %v, want SequencerControlActions %v", actions, appendonly.SequencerControlActions())
+	}
+	return iamsim.NamedPolicy{Name: "JournalSequencerGuard", Policy: policy}
+}
+
+// TestNobodyButTheStreamSpeaksAsTheSequencer evaluates the synthesized
+// journal with iam-simulate: every way of making the sequencer speak for
+// someone else or stop (invoking it, changing its code, configuration,
+// concurrency or permissions, its mapping, its role) is explicitly denied
+// to the construct's own principal, even with lambda:* and iam:* from
+// another policy. An administrator of the account is allowed them, unless
+// the README's organization policy is in force, which leaves them to the
+// deployer alone: the reason the journal belongs in an account of its own.
+func TestNobodyButTheStreamSpeaksAsTheSequencer(t *testing.T) {
+	stack := newStack(t)
+	p := minimalProps()
+	p.User = &appendonly.UserProps{}
+	p.Journal = &appendonly.JournalProps{}
+	mustNewTable(t, stack, p)
+	tmpl := cdktest.Synth(t, stack)
+	env := iamsim.NewEnv(iamsim.Template(tmpl))
+	arn := func(typ string) string {
+		id, _ := tmpl.Only(t, typ)
+		a, err := env.Arn(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	fn, mapping := arn("AWS::Lambda::Function"), arn("AWS::Lambda::EventSourceMapping")
+	var role string
+	for id := range tmpl.Resources("AWS::IAM::Role") {
+		if strings.Contains(id, "SequencerRole") {
+			role, _ = env.Arn(id)
+		}
+	}
+	userID, _ := tmpl.Only(t, "AWS::IAM::User")
+	user, _ := env.Arn(userID)
+	userPolicies, err := env.IdentityPolicies(userID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := []iamsim.NamedPolicy{iamsim.AllowAll("lambda"), iamsim.AllowAll("iam")}
+	scp := readmeSCP(t, fn, mapping, role, deployerArn)
+	resourceOf := func(action string) string {
+		switch {
+		case strings.HasPrefix(action, "iam:"):
+			return role
+		case strings.HasSuffix(action, "EventSourceMapping"):
+			return mapping
+		}
+		return fn
+	}
+	var sims []iamsim.Simulation
+	var want []string
+	for _, action := range appendonly.SequencerControlActions() {
+		req := func(principal string) iamsim.Request {
+			return iamsim.Request{Principal: principal, Action: action, Resource: resourceOf(action)}
+		}
+		for _, c := range []struct {
+			sim  iamsim.Simulation
+			want string
+		}{
+			{iamsim.Simulation{Request: req(user), IdentityPolicies: append(slices.Clone(userPolicies), admin...)}, iamsim.ExplicitlyDenied},
+			{iamsim.Simulation{Request: req(roleArn("Administrator")), IdentityPolicies: admin}, iamsim.Allowed},
+			{iamsim.Simulation{Request: req(roleArn("Administrator")), IdentityPolicies: admin, SCPs: []iamsim.NamedPolicy{iamsim.FullAWSAccess, scp}}, iamsim.ExplicitlyDenied},
+			{iamsim.Simulation{Request: req(deployerArn), IdentityPolicies: admin, SCPs: []iamsim.NamedPolicy{iamsim.FullAWSAccess, scp}}, iamsim.Allowed},
+		} {
+			sims = append(sims, c.sim)
+			want = append(want, c.want)
+		}
+	}
+	runner, err := iamsim.NewRunner()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := runner.Decide(sims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range sims {
+		if got[i] != want[i] {
+			r := sims[i].Request
+			t.Errorf("%s %s on %s (SCP %v): %s, want %s", r.Principal, r.Action, r.Resource, sims[i].SCPs != nil, got[i], want[i])
+		}
+	}
+}

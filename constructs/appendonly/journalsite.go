@@ -1,0 +1,180 @@
+package appendonly
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// Statement ids of what the table's account grants a journal in another
+// account.
+const (
+	SidJournalDescribesTable = "AllowJournalAccountDescribingTable"
+	SidJournalReadsStream    = "AllowJournalSequencerReadingStream"
+)
+
+// journalSite is where the journal's resources go, and how they name the
+// table: under the table in its own stack, or under a construct of their
+// own in Journal.Stack, in another account.
+type journalSite struct {
+	scope constructs.Construct
+	stack awscdk.Stack
+	// prot is the journal stack's: its deployer, and the table's exempt
+	// principals only when it is the table's stack.
+	prot protection
+	// origin is the table's ARN (the log's origin) and stream its stream's,
+	// as the journal's template writes them.
+	origin, stream string
+	cross          *crossAccount
+}
+
+// crossAccount is what the table's account and a journal in another account
+// say of each other: only names, since CloudFormation cannot reference
+// across accounts.
+type crossAccount struct {
+	tableAccount, journalAccount, region, tableName string
+	// Role names in the journal's account: the sequencer's, which the
+	// stream's resource policy lets read the stream, and the stream
+	// lookup's, which the table's lets describe the table.
+	sequencerRole, lookupRole string
+}
+
+// newCrossAccount checks that the table's stack and the journal's can hold
+// a journal in another account, and names what they share.
+func newCrossAccount(tableStack, journalStack awscdk.Stack, tableName string) (*crossAccount, error) {
+	c := &crossAccount{tableAccount: *tableStack.Account(), journalAccount: *journalStack.Account(), region: *tableStack.Region(), tableName: tableName}
+	jRegion := *journalStack.Region()
+	switch {
+	case isToken(c.tableAccount) || isToken(c.region) || isToken(c.journalAccount) || isToken(jRegion):
+		return nil, fmt.Errorf("Journal.Stack: the table's stack and the journal's both need an explicit env (account and Region): " +
+			"each account's policies name the other")
+	case c.journalAccount == c.tableAccount:
+		return nil, fmt.Errorf("Journal.Stack: the journal's stack is in the table's account %s: give a stack in another account, "+
+			"or leave Stack unset to keep the journal beside the table", c.tableAccount)
+	case jRegion != c.region:
+		return nil, fmt.Errorf("Journal.Stack: the journal's stack is in %s, the table's in %s: a Lambda function reads a stream of its own Region", jRegion, c.region)
+	}
+	h := fmt.Sprintf("%x", sha256.Sum256([]byte(c.tableAccount+":"+c.region+":"+tableName)))[:12]
+	c.sequencerRole, c.lookupRole = "appendonly-sequencer-"+h, "appendonly-stream-lookup-"+h
+	return c, nil
+}
+
+func (c *crossAccount) tableArn() string {
+	return "arn:${AWS::Partition}:dynamodb:" + c.region + ":" + c.tableAccount + ":table/" + c.tableName
+}
+
+func (c *crossAccount) journalRoot() string {
+	return "arn:${AWS::Partition}:iam::" + c.journalAccount + ":root"
+}
+
+func (c *crossAccount) roleArn(name string) string {
+	return "arn:${AWS::Partition}:iam::" + c.journalAccount + ":role/" + name
+}
+
+// tableStatement lets the journal's stream lookup describe the table, to
+// learn its stream's ARN at deploy: the table's resource policy, where "*"
+// is the table itself.
+func (c *crossAccount) tableStatement(arn func(string) string) statement {
+	return statement{sid: SidJournalDescribesTable, effect: "Allow", principal: map[string]any{"AWS": arn(c.journalRoot())},
+		actions: []string{"dynamodb:DescribeTable"}, resources: []string{"*"},
+		condition: map[string]any{"ArnEquals": map[string]any{"aws:PrincipalArn": arn(c.roleArn(c.lookupRole))}}}
+}
+
+// streamStatement lets the journal's sequencer read the table's stream:
+// the stream's resource policy, which Lambda's event source mapping in the
+// journal's account reads it through.
+func (c *crossAccount) streamStatement(arn func(string) string) statement {
+	return statement{sid: SidJournalReadsStream, effect: "Allow", principal: map[string]any{"AWS": arn(c.journalRoot())},
+		actions: []string{"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"}, resources: []string{"*"},
+		condition: map[string]any{"ArnEquals": map[string]any{"aws:PrincipalArn": arn(c.roleArn(c.sequencerRole))}}}
+}
+
+// newJournalSite decides where the journal goes. It creates nothing.
+func (t *Table) newJournalSite(id string, props *Props, prot protection) (*journalSite, error) {
+	j := props.Journal
+	if j.Stack == nil {
+		return &journalSite{scope: t, stack: t.stack, prot: prot}, nil
+	}
+	cross, err := newCrossAccount(t.stack, j.Stack, *props.TableProps.TableName)
+	if err != nil {
+		return nil, err
+	}
+	// The journal account's deployer; the table account's exempt
+	// principals get nothing there.
+	deployers, err := t.registry.deployersOf(j.Stack, &Props{})
+	if err != nil {
+		return nil, fmt.Errorf("Journal.Stack: %w", err)
+	}
+	return &journalSite{stack: j.Stack, prot: protection{deployers: deployers}, cross: cross,
+		origin: t.registry.templateArn(cross.tableArn())}, nil
+}
+
+// place creates the site's scope: the table itself, or a construct of the
+// table's id in the journal's stack, which depends on the table's stack.
+func (s *journalSite) place(t *Table, id string) {
+	if s.cross == nil {
+		s.origin, s.stream = *t.table.TableArn(), t.refs.stream
+		return
+	}
+	s.scope = constructs.NewConstruct(s.stack, jsii.String(id))
+	s.stack.AddStackDependency(t.stack, jsii.String("the journal reads the table's stream, which exists once the table does"))
+}
+
+// roleName is the name a role of the journal must have across accounts,
+// where the table's account names it; nil (generated) otherwise.
+func (s *journalSite) roleName(name func(*crossAccount) string) *string {
+	if s.cross == nil {
+		return nil
+	}
+	return jsii.String(name(s.cross))
+}
+
+// lookupStream learns the table's stream ARN at deploy, in the journal's
+// account: the stream's name holds its creation time, so it exists only
+// once the table does. A custom resource asks a function built from the
+// sequencer's own binary (cmd/sequencer, APPENDONLY_FUNCTION=stream-lookup)
+// to describe the table across accounts, which the table's resource policy
+// lets its role, and nothing else, do. Deploying the stacks again reads it
+// again only if the custom resource's properties change.
+func (s *journalSite) lookupStream(arn func(string) string, sequencerDir string) {
+	role := awsiam.NewRole(s.scope, jsii.String("StreamLookupRole"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+		Description: jsii.String("Describes the append-only table, in its account, to learn its stream's ARN."),
+		RoleName:    jsii.String(s.cross.lookupRole),
+	})
+	logs := awslogs.NewLogGroup(s.scope, jsii.String("StreamLookupLogs"), &awslogs.LogGroupProps{
+		Retention:     awslogs.RetentionDays_ONE_YEAR,
+		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+	})
+	waiveControls(logs, "cloudwatch_log_group_encrypted_check", "CT.CLOUDWATCH.PR.3", reasonLogsUnencrypted)
+	suppressNag(logs,
+		nagSuppression{id: "NIST.800.53.R5-CloudWatchLogGroupEncrypted", reason: reasonLogsUnencrypted},
+		nagSuppression{id: "HIPAA.Security-CloudWatchLogGroupEncrypted", reason: reasonLogsUnencrypted},
+		nagSuppression{id: "PCI.DSS.321-CloudWatchLogGroupEncrypted", reason: reasonLogsUnencrypted},
+	)
+	policy := awsiam.NewManagedPolicy(s.scope, jsii.String("StreamLookupPolicy"), &awsiam.ManagedPolicyProps{
+		Description: jsii.String("Describe the append-only table across accounts, and write the lookup's logs."),
+		Document: policyDocument([]statement{
+			{sid: "DescribeTable", effect: "Allow", actions: []string{"dynamodb:DescribeTable"}, resources: []string{arn(s.cross.tableArn())}},
+			{sid: "WriteLogs", effect: "Allow", actions: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, resources: []string{*logs.LogGroupArn()}},
+		}),
+		Roles: &[]awsiam.IRole{role},
+	})
+	suppressNag(policy, nagSuppression{id: "AwsSolutions-IAM5", reason: "The lookup writes its own log group's streams only.",
+		appliesTo: []any{map[string]any{"regex": `/^Resource::<[A-Za-z0-9]+StreamLookupLogs[A-Za-z0-9]+\.Arn>$/`}}})
+	fn := s.function("StreamLookup", sequencerDir, role, logs, policy, 128, time.Minute,
+		"Tells CloudFormation the append-only table's stream ARN, from the table's account.",
+		map[string]*string{"APPENDONLY_FUNCTION": jsii.String("stream-lookup")})
+	cr := awscdk.NewCustomResource(s.scope, jsii.String("TableStream"), &awscdk.CustomResourceProps{
+		ServiceToken: fn.FunctionArn(),
+		ResourceType: jsii.String("Custom::AppendOnlyTableStream"),
+		Properties:   &map[string]any{"TableArn": s.origin},
+	})
+	s.stream = *cr.GetAttString(jsii.String("StreamArn"))
+}
