@@ -76,6 +76,52 @@ func TestS3StoreOnObjectLock(t *testing.T) {
 			if l.Latest.Size != 360 {
 				t.Errorf("latest %d after a delete marker, want 360", l.Latest.Size)
 			}
+
+			// Delete markers over claim 0 too, and over a claim a crashed
+			// sequencer left without its checkpoint: the next sequencer reads
+			// S3's own listing of versions, goes on from the newest locked
+			// checkpoint, reads the hidden claim, and writes no second claim
+			// at either position.
+			hide := func(path string) {
+				t.Helper()
+				if _, err := client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(bucket), Key: aws.String(path)}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			hide(sequencePath(0))
+			crashing := &Sequencer{Store: &failingStore{Store: store, stopAfter: 1}, Signer: signer, Verifier: verifier, Origin: testOrigin}
+			if _, err := crashing.Integrate(ctx, inserts(360, 400, 50)); err == nil {
+				t.Fatal("the crashing sequencer did not stop")
+			}
+			hide(sequencePath(360))
+			res, err := seq.Integrate(ctx, inserts(400, 410, 50))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Size != 410 || len(res.Tampering) < 2 {
+				t.Errorf("size %d, tampering %q: want 410, the hidden checkpoint and the hidden claim reported", res.Size, res.Tampering)
+			}
+			for _, path := range []string{sequencePath(0), sequencePath(360)} {
+				vs, err := store.Versions(ctx, path)
+				if err != nil || len(vs) != 2 || !vs[1].DeleteMarker {
+					t.Errorf("%s has versions %+v (%v), want the claim and the marker alone", path, vs, err)
+				}
+			}
+			if _, err := seq.Integrate(ctx, inserts(360, 400, 50)); err != nil { // the crashed batch, delivered again
+				t.Fatal(err)
+			}
+			l = mustVerify(t, store, verifier)
+			for _, p := range l.Problems {
+				if p.What != "checkpoint hidden" {
+					t.Errorf("problem %v: want only the hidden checkpoint named", p)
+				}
+			}
+			if l.Size != 410 || l.Latest.Size != 410 {
+				t.Errorf("log of %d entries, latest checkpoint %d, want 410", l.Size, l.Latest.Size)
+			}
+			if problems, _ := CompareTable(l, tableItems(t, inserts(0, 410, 50))); len(problems) != 0 {
+				t.Errorf("got %v, want none", problems)
+			}
 		})
 	}
 }

@@ -261,3 +261,24 @@ func TestProbe(t *testing.T) {
 		}
 	}
 }
+
+// TestDamageExitsOne: a garbage sequence claim, or a claim nobody signed,
+// is damage to the journal, named with exit status 1, never an access
+// error.
+func TestDamageExitsOne(t *testing.T) {
+	e := newEnv(t)
+	if code, _, errOut := e.cli("", "append", "--table", "Music", "--item", `{"Artist": "Acme Band", "SongTitle": "One"}`); code != 0 {
+		t.Fatal(errOut)
+	}
+	e.sequence()
+	if err := os.MkdirAll(filepath.Join(e.dir, "appendonly", "sequence"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(e.dir, "appendonly", "sequence", "1"), []byte("garbage"), 0o444); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := e.cli("", "verify", "--table", "Music", "--dir", e.dir, "--verifier-key", e.vkey)
+	if code != 1 || !strings.Contains(out, "forged claim") || !strings.Contains(out, "appendonly/sequence/1") {
+		t.Errorf("exit %d, %q, %q: want 1 and the claim named", code, out, errOut)
+	}
+}
