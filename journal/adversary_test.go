@@ -303,6 +303,7 @@ func TestDamageIsAProblemNotAnError(t *testing.T) {
 		{"a missing entry bundle", "damaged log", func(s *MemStore) { s.objects[EntriesPath(1, TileWidth)] = nil }},
 		{"a garbage hash tile", "inconsistent checkpoint", func(s *MemStore) { s.Overwrite(TilePath(0, 1, TileWidth), []byte("garbage")) }},
 		{"a hidden entry bundle", "hidden object", func(s *MemStore) { s.DeleteMarker(EntriesPath(0, TileWidth)) }},
+		{"a hidden hash tile", "hidden object", func(s *MemStore) { s.DeleteMarker(TilePath(0, 1, TileWidth)) }},
 		{"a hidden claim", "hidden object", func(s *MemStore) {
 			ctx := context.Background()
 			_ = s.Create(ctx, sequencePath(600), []byte("x"))

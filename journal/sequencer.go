@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -588,6 +589,8 @@ type tileReader struct {
 	// could not be read, which is no evidence of damage.
 	mu     sync.Mutex
 	access error
+	// hidden are the tiles read from a version under a delete marker.
+	hidden []string
 }
 
 func (r *tileReader) Height() int { return TileHeight }
@@ -596,16 +599,27 @@ func (r *tileReader) ReadTiles(tiles []tlog.Tile) ([][]byte, error) {
 	out := make([][]byte, len(tiles))
 	err := parallel(len(tiles), 8, func(i int) error {
 		t := tiles[i]
-		data, err := r.store.Get(r.ctx, TilePath(t.L, t.N, t.W))
+		path := TilePath(t.L, t.N, t.W)
+		data, hiddenBy, err := getThrough(r.ctx, r.store, path)
+		r.mu.Lock()
 		if err != nil && !errors.Is(err, ErrNotExist) {
-			r.mu.Lock()
 			r.access = cmp.Or(r.access, err)
-			r.mu.Unlock()
 		}
+		if hiddenBy > 0 {
+			r.hidden = append(r.hidden, path)
+		}
+		r.mu.Unlock()
 		out[i] = data
 		return err
 	})
 	return out, err
+}
+
+// hiddenTiles lists the tiles read from under a delete marker, sorted.
+func (r *tileReader) hiddenTiles() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Sorted(slices.Values(slices.Compact(r.hidden)))
 }
 
 // accessError is the first error reading a tile that was not a missing

@@ -147,6 +147,11 @@ func (v *Verifier) Checkpoints(ctx context.Context) (*Log, error) {
 	if ref < 0 {
 		return l, nil
 	}
+	defer func() {
+		for _, path := range refReader.hiddenTiles() {
+			v.problem(l, "hidden object", -1, "a delete marker hides the hash tile %s from plain reads; its locked version was read", path)
+		}
+	}()
 	latest := l.Checkpoints[ref]
 	l.Latest = latest.Checkpoint
 	for _, c := range l.Checkpoints[:ref] {

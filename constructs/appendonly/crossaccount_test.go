@@ -2,6 +2,7 @@ package appendonly_test
 
 import (
 	"encoding/json"
+	"errors"
 	"regexp"
 	"strings"
 	"testing"
@@ -144,5 +145,29 @@ func TestTwoAccountJournalRefusals(t *testing.T) {
 				t.Errorf("the refused table left %d constructs", n)
 			}
 		})
+	}
+}
+
+// TestTwoAccountGrantJournalRead: the journal's reads go to a principal of
+// the journal's account; one of the table's account is refused, so that
+// nothing of that account is named on the journal.
+func TestTwoAccountGrantJournalRead(t *testing.T) {
+	app := cdktest.NewApp(t)
+	tableStack := awscdk.NewStack(app, jsii.String("T"), env(tableAccount, "eu-west-1"))
+	journalStack := awscdk.NewStack(app, jsii.String("J"), env(journalAccount, "eu-west-1"))
+	table := mustNewTable(t, tableStack, twoAccountProps(journalStack))
+	if _, err := table.GrantJournalRead(newGrantee(tableStack)); !errors.Is(err, appendonly.ErrJournalElsewhere) || !strings.Contains(err.Error(), journalAccount) {
+		t.Errorf("a reader in the table's account: got %v, want ErrJournalElsewhere naming %s", err, journalAccount)
+	}
+	if _, err := table.GrantJournalRead(newGrantee(journalStack)); err != nil {
+		t.Fatal(err)
+	}
+	tmpl := cdktest.Synth(t, journalStack)
+	pols, _ := json.Marshal(tmpl.Resources("AWS::IAM::Policy"))
+	if !strings.Contains(string(pols), "s3:List*") || !strings.Contains(string(pols), "kms:GetPublicKey") || strings.Contains(string(pols), "dynamodb:") {
+		t.Errorf("the reader's policy: %s, want the journal's reads and nothing of the table", pols)
+	}
+	if data := tmpl.JSON(t); strings.Contains(string(data), tableAccount+":root") || strings.Contains(string(data), "iam::"+tableAccount) {
+		t.Error("the journal's template names a principal of the table's account")
 	}
 }

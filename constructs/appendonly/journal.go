@@ -2,6 +2,7 @@ package appendonly
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -424,9 +425,12 @@ func (t *Table) Sequencer() awslambda.IFunction {
 	return t.journal.function
 }
 
-// JournalAlarmTopic is the SNS topic the journal's alarms notify (a
-// changed or deleted item; the sequencer falling behind), or nil without
-// Props.Journal. Subscribe to it.
+// JournalAlarmTopic is the SNS topic the journal's alarms and rules notify
+// (a changed, deleted or reinserted item; tampering the sequencer found; a
+// feed that stopped or thinned; the sequencer failing or falling behind; a
+// change of the sequencer, its mapping or role, or the journal's bucket or
+// key), and where the mapping reports a batch the stream expired, or nil
+// without Props.Journal. It lives in the journal's stack. Subscribe to it.
 func (t *Table) JournalAlarmTopic() awssns.ITopic {
 	if t.journal == nil {
 		return nil
@@ -443,11 +447,30 @@ var ErrNoJournal = errors.New("appendonly: the table has no journal: set Props.J
 // and the table (GrantRead, with its denies). It never lets grantee write
 // the journal or sign: the bucket and key policies deny that to all but the
 // sequencer.
+//
+// With the journal in another account (JournalProps.Stack), it grants the
+// journal's reads only, to a principal of the journal's stack: a principal
+// of the table's account would have to be named in the journal's bucket
+// and key policies, which name nothing of that account. Grant the table's
+// reads there with GrantRead.
 func (t *Table) GrantJournalRead(grantee awsiam.IGrantable) (awsiam.Grant, error) {
 	if t.journal == nil {
 		return nil, ErrNoJournal
+	}
+	if t.cross != nil {
+		c, ok := grantee.(constructs.IConstruct)
+		if !ok || *awscdk.Stack_Of(c).Account() != t.cross.journalAccount {
+			return nil, fmt.Errorf("%w: the journal of %s is in account %s: grant a principal of that account's stack, "+
+				"and the table's reads in the table's account with GrantRead", ErrJournalElsewhere, *t.Node().Path(), t.cross.journalAccount)
+		}
+		g := t.journal.bucket.GrantRead(grantee, nil)
+		return g.Combine(t.journal.key.Grant(grantee, jsii.String("kms:GetPublicKey"))), nil
 	}
 	t.journal.bucket.GrantRead(grantee, nil)
 	t.journal.key.Grant(grantee, jsii.String("kms:GetPublicKey"))
 	return t.GrantRead(grantee), nil
 }
+
+// ErrJournalElsewhere is wrapped by GrantJournalRead's error for a grantee
+// outside the account of a journal in another account.
+var ErrJournalElsewhere = errors.New("appendonly: the journal is in another account")

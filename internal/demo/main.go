@@ -13,6 +13,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -32,13 +33,13 @@ import (
 const origin = "arn:aws:dynamodb:us-east-1:111122223333:table/Music"
 
 func main() {
-	if err := run(); err != nil {
+	if err := run(os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		os.Exit(1)
 	}
 }
 
-func run() error {
+func run(w io.Writer) error {
 	ctx := context.Background()
 	fake := fakedynamo.New(map[string]fakedynamo.Table{"Music": {PartitionKey: "Artist", SortKey: "SongTitle"}})
 	srv := httptest.NewServer(fake)
@@ -59,7 +60,7 @@ func run() error {
 	store := &journal.DirStore{Dir: dir}
 	seq := &journal.Sequencer{Store: store, Signer: signer, Verifier: verifier, Origin: origin}
 
-	fmt.Println("1. Append five songs with PartiQL INSERT (the table denies every other write).")
+	fmt.Fprintln(w, "1. Append five songs with PartiQL INSERT (the table denies every other write).")
 	for i, title := range []string{"PartiQL Rocks", "Append Only", "Never Overwrite", "Locked Forever", "Merkle Tree"} {
 		item := map[string]types.AttributeValue{
 			"Artist": &types.AttributeValueMemberS{Value: "Acme Band"}, "SongTitle": &types.AttributeValueMemberS{Value: title},
@@ -70,7 +71,7 @@ func run() error {
 		}
 	}
 
-	fmt.Println("2. The sequencer journals the table's stream and signs a checkpoint.")
+	fmt.Fprintln(w, "2. The sequencer journals the table's stream and signs a checkpoint.")
 	var ev events.DynamoDBEvent
 	if err := json.Unmarshal(fake.StreamEvent(0, 0), &ev); err != nil {
 		return err
@@ -83,9 +84,9 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("   %d entries; checkpoint:\n%s\n", res.Size, indent(string(res.Checkpoint)))
+	fmt.Fprintf(w, "   %d entries; checkpoint:\n%s\n", res.Size, indent(string(res.Checkpoint)))
 
-	fmt.Println("3. Verify: every checkpoint, every entry, the table against the journal.")
+	fmt.Fprintln(w, "3. Verify: every checkpoint, every entry, the table against the journal.")
 	problems, err := verify(ctx, db, store, verifier)
 	if err != nil {
 		return err
@@ -93,9 +94,9 @@ func run() error {
 	if len(problems) != 0 {
 		return fmt.Errorf("the untouched journal has problems: %v", problems)
 	}
-	fmt.Println("   intact")
+	fmt.Fprintln(w, "   intact")
 
-	fmt.Println("4. Prove one song, checkable with nothing but the proof and the verifier key.")
+	fmt.Fprintln(w, "4. Prove one song, checkable with nothing but the proof and the verifier key.")
 	key, _ := ledger.Encode(map[string]types.AttributeValue{
 		"Artist": &types.AttributeValueMemberS{Value: "Acme Band"}, "SongTitle": &types.AttributeValueMemberS{Value: "Never Overwrite"}})
 	h, err := journal.Prove(ctx, store, verifier, key, nil)
@@ -111,23 +112,24 @@ func run() error {
 	if err := os.WriteFile(proofFile, text, 0o644); err != nil {
 		return err
 	}
-	fmt.Printf("   entry %d is in the log, %d hashes of proof: %s (C2SP tlog-proof@v1)\n", p.Index, len(p.Hashes), proofFile)
+	fmt.Fprintf(w, "   entry %d is in the log, %d hashes of proof: %s (C2SP tlog-proof@v1)\n", p.Index, len(p.Hashes), proofFile)
 
-	fmt.Println("5. Tamper as the root user could: change a song's year in the table, past every policy.")
+	fmt.Fprintln(w, "5. Tamper as the root user could: change a song's year in the table, past every policy.")
 	fake.Put("Music", fakedynamo.Item{"Artist": map[string]any{"S": "Acme Band"}, "SongTitle": map[string]any{"S": "Locked Forever"}, "Year": map[string]any{"N": "1999"}})
 
-	fmt.Println("6. Verify again.")
+	fmt.Fprintln(w, "6. Verify again.")
 	problems, err = verify(ctx, db, store, verifier)
 	if err != nil {
 		return err
 	}
 	for _, p := range problems {
-		fmt.Println("   " + p.String())
+		fmt.Fprintln(w, "   "+p.String())
 	}
 	if len(problems) != 1 || problems[0].What != "changed" {
 		return fmt.Errorf("want exactly the changed song found, got %v", problems)
 	}
-	fmt.Printf("\nThe journal's files (C2SP tlog-tiles layout): %s\nIts verifier key: %s\n", dir, vkey)
+	fmt.Fprintf(w, "\nThe journal's files (C2SP tlog-tiles layout): %s\nIts verifier key: %s\n", dir, vkey)
+	fmt.Fprintf(w, "Check the proof with nothing but the key, offline:\n  go run ./cmd/appendonly check-proof --verifier-key '%s' %s\n", vkey, proofFile)
 	return nil
 }
 
