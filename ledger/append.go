@@ -1,16 +1,19 @@
 package ledger
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"sort"
 	"strings"
+	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go/middleware"
 )
 
 // API is the part of the DynamoDB client the package calls;
@@ -18,6 +21,8 @@ import (
 type API interface {
 	ExecuteStatement(ctx context.Context, in *dynamodb.ExecuteStatementInput, opts ...func(*dynamodb.Options)) (*dynamodb.ExecuteStatementOutput, error)
 	ExecuteTransaction(ctx context.Context, in *dynamodb.ExecuteTransactionInput, opts ...func(*dynamodb.Options)) (*dynamodb.ExecuteTransactionOutput, error)
+	DescribeTable(ctx context.Context, in *dynamodb.DescribeTableInput, opts ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error)
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 	Scan(ctx context.Context, in *dynamodb.ScanInput, opts ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error)
 }
@@ -63,19 +68,75 @@ const MaxStatementLength = 8192
 // parameters. It never overwrites: an existing key gives a
 // *DuplicateItemError.
 //
-// It is idempotent under the SDK's retries: the INSERT runs in a
-// one-statement ExecuteTransaction, whose ClientRequestToken the SDK sets
-// once per call and sends again on each retry, so a retry after a lost
-// response succeeds without a second write (DynamoDB keeps a token for 10
-// minutes). A transaction costs twice the write capacity of a single
-// statement. A new call with the same item is a new request: a duplicate.
+// It costs the INSERT's write units alone, and is idempotent under the
+// SDK's retries: when an attempt the SDK retried (its response lost, a
+// throttle, a server error) meets DuplicateItemException, Append reads the
+// stored item with a strongly consistent read and succeeds if it is the
+// item sent (an earlier attempt wrote it), or returns a
+// *DuplicateItemError if it is not. Only that path pays more: a
+// DescribeTable and the read. A new call with the same item is a new
+// request: a duplicate, whatever the table holds.
 func Append(ctx context.Context, db API, table string, item map[string]types.AttributeValue) error {
-	err := AppendAll(ctx, db, table, []map[string]types.AttributeValue{item})
-	var dup *DuplicateItemError
-	if errors.As(err, &dup) {
-		dup.Index = -1
+	stmt, params, err := insert(table, item)
+	if err != nil {
+		return err
 	}
-	return err
+	var attempts atomic.Int32
+	_, err = db.ExecuteStatement(ctx, &dynamodb.ExecuteStatementInput{Statement: aws.String(stmt), Parameters: params},
+		func(o *dynamodb.Options) { o.APIOptions = append(o.APIOptions, countAttempts(&attempts)) })
+	var dup *types.DuplicateItemException
+	switch {
+	case err == nil:
+		return nil
+	case !errors.As(err, &dup):
+		return fmt.Errorf("ledger: append to %s: %w", table, err)
+	case attempts.Load() > 1:
+		if same, rerr := stored(ctx, db, table, item); rerr != nil {
+			return fmt.Errorf("ledger: append to %s: a retried INSERT found the key taken, and reading it back failed: %w", table, rerr)
+		} else if same {
+			return nil
+		}
+	}
+	return &DuplicateItemError{Table: table, Index: -1, Err: err}
+}
+
+// countAttempts counts the attempts of one call: a Finalize middleware
+// after the SDK's retry middleware runs once per attempt.
+func countAttempts(n *atomic.Int32) func(*middleware.Stack) error {
+	return func(stack *middleware.Stack) error {
+		return stack.Finalize.Add(middleware.FinalizeMiddlewareFunc("ledger.countAttempts",
+			func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+				n.Add(1)
+				return next.HandleFinalize(ctx, in)
+			}), middleware.After)
+	}
+}
+
+// stored reports whether table holds item under its key, as a strongly
+// consistent read returns it, compared by canonical encoding.
+func stored(ctx context.Context, db API, table string, item map[string]types.AttributeValue) (bool, error) {
+	desc, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
+	if err != nil {
+		return false, err
+	}
+	key := map[string]types.AttributeValue{}
+	for _, k := range desc.Table.KeySchema {
+		name := aws.ToString(k.AttributeName)
+		if item[name] == nil {
+			return false, fmt.Errorf("the item has no key attribute %q", name)
+		}
+		key[name] = item[name]
+	}
+	out, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), Key: key, ConsistentRead: aws.Bool(true)})
+	if err != nil || out.Item == nil {
+		return false, err
+	}
+	have, err1 := Encode(out.Item)
+	sent, err2 := Encode(item)
+	if err := errors.Join(err1, err2); err != nil {
+		return false, err
+	}
+	return bytes.Equal(have, sent), nil
 }
 
 // InsertStatement returns the statement Append sends for item: INSERT INTO
@@ -97,7 +158,11 @@ func AppendValue(ctx context.Context, db API, table string, v any) error {
 
 // AppendAll appends up to MaxTransactionItems items in one transaction:
 // all of them, or, if any key exists, none (a *DuplicateItemError naming the
-// first duplicate). Like Append, it is idempotent under the SDK's retries.
+// first duplicate). It is idempotent under the SDK's retries: the
+// transaction's ClientRequestToken, which the SDK sets once per call and
+// sends again on each retry, makes a retry after a lost response succeed
+// without a second write (DynamoDB keeps a token for 10 minutes). A
+// transaction costs twice the write units of its statements.
 func AppendAll(ctx context.Context, db API, table string, items []map[string]types.AttributeValue) error {
 	if len(items) == 0 {
 		return nil

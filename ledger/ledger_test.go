@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -41,9 +42,9 @@ func TestAppendNeverOverwrites(t *testing.T) {
 	if !errors.Is(err, ledger.ErrDuplicateItem) {
 		t.Fatalf("second append: got %v, want ErrDuplicateItem", err)
 	}
-	var canceled *types.TransactionCanceledException
-	if !errors.As(err, &canceled) {
-		t.Errorf("got %v, want it to wrap DynamoDB's TransactionCanceledException", err)
+	var dup *types.DuplicateItemException
+	if !errors.As(err, &dup) {
+		t.Errorf("got %v, want it to wrap DynamoDB's DuplicateItemException", err)
 	}
 }
 
@@ -88,16 +89,21 @@ func TestAppendAllIsAllOrNothing(t *testing.T) {
 	}
 }
 
-// TestAppendIsIdempotentUnderSDKRetries loses the response to the first
-// append after DynamoDB wrote the item: the SDK retries, with the same
-// ClientRequestToken, and the append succeeds without a second write.
-func TestAppendIsIdempotentUnderSDKRetries(t *testing.T) {
-	f := fakedynamo.New(map[string]fakedynamo.Table{"Payments": {PartitionKey: "account", SortKey: "at"}})
-	var calls atomic.Int32
+// lossy serves the fake, losing the response to the first request after
+// the fake handled it (the write happened), and counts requests by
+// operation.
+func lossy(t *testing.T, f *fakedynamo.Server) (*dynamodb.Client, map[string]int) {
+	t.Helper()
+	var mu sync.Mutex
+	calls := map[string]int{}
+	var n atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		calls[strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "DynamoDB_20120810.")]++
+		mu.Unlock()
 		rec := httptest.NewRecorder()
 		f.ServeHTTP(rec, r)
-		if calls.Add(1) == 1 {
+		if n.Add(1) == 1 {
 			// The write happened; the response is lost on the way back.
 			conn, _, _ := w.(http.Hijacker).Hijack()
 			conn.Close()
@@ -109,21 +115,66 @@ func TestAppendIsIdempotentUnderSDKRetries(t *testing.T) {
 		w.WriteHeader(rec.Code)
 		_, _ = w.Write(rec.Body.Bytes())
 	}))
-	defer srv.Close()
-	db := fakedynamo.NewClient(srv.URL)
+	t.Cleanup(srv.Close)
+	return fakedynamo.NewClient(srv.URL), calls
+}
+
+// TestAppendIsIdempotentUnderSDKRetries loses the response to the first
+// append after DynamoDB wrote the item: the SDK retries the single INSERT,
+// which meets DuplicateItemException; the item read back is the one sent,
+// so the append succeeds without a second write, and without a
+// transaction's double price.
+func TestAppendIsIdempotentUnderSDKRetries(t *testing.T) {
+	f := fakedynamo.New(map[string]fakedynamo.Table{"Payments": {PartitionKey: "account", SortKey: "at"}})
+	db, calls := lossy(t, f)
 	item := map[string]types.AttributeValue{"account": s("acme"), "at": n(1), "amount": n(10)}
 	if err := ledger.Append(ctx, db, "Payments", item); err != nil {
 		t.Fatalf("append with a lost response: %v", err)
 	}
-	if calls.Load() != 2 {
-		t.Errorf("%d requests, want 2 (one retry)", calls.Load())
+	if calls["ExecuteStatement"] != 2 || calls["ExecuteTransaction"] != 0 || calls["GetItem"] != 1 {
+		t.Errorf("requests %v, want two single INSERTs (one retry), one read back, no transaction", calls)
 	}
 	if got := len(f.Items("Payments")); got != 1 {
 		t.Errorf("%d items, want 1", got)
 	}
-	// A new append of the same item is a new request: a duplicate.
+	// A new append of the same item is a new request: a duplicate, and
+	// nothing is read back.
 	if err := ledger.Append(ctx, db, "Payments", item); !errors.Is(err, ledger.ErrDuplicateItem) {
 		t.Errorf("got %v, want ErrDuplicateItem", err)
+	}
+	if calls["GetItem"] != 1 {
+		t.Errorf("a first attempt's duplicate read the item back: %v", calls)
+	}
+}
+
+// TestRetriedAppendOfATakenKey: the key held another item before the
+// append; its first response lost, the retry meets DuplicateItemException,
+// and the item read back is not the one sent: a duplicate.
+func TestRetriedAppendOfATakenKey(t *testing.T) {
+	f := fakedynamo.New(map[string]fakedynamo.Table{"Payments": {PartitionKey: "account", SortKey: "at"}})
+	f.Put("Payments", fakedynamo.Item{"account": map[string]any{"S": "acme"}, "at": map[string]any{"N": "1"}, "amount": map[string]any{"N": "99"}})
+	db, calls := lossy(t, f)
+	item := map[string]types.AttributeValue{"account": s("acme"), "at": n(1), "amount": n(10)}
+	if err := ledger.Append(ctx, db, "Payments", item); !errors.Is(err, ledger.ErrDuplicateItem) {
+		t.Errorf("got %v, want ErrDuplicateItem", err)
+	}
+	if calls["GetItem"] != 1 {
+		t.Errorf("requests %v, want the item read back once", calls)
+	}
+}
+
+// TestAppendAllIsIdempotentUnderSDKRetries: a transaction's retry after a
+// lost response succeeds through its ClientRequestToken, without a second
+// write.
+func TestAppendAllIsIdempotentUnderSDKRetries(t *testing.T) {
+	f := fakedynamo.New(map[string]fakedynamo.Table{"Payments": {PartitionKey: "account", SortKey: "at"}})
+	db, calls := lossy(t, f)
+	items := []map[string]types.AttributeValue{{"account": s("acme"), "at": n(1)}, {"account": s("acme"), "at": n(2)}}
+	if err := ledger.AppendAll(ctx, db, "Payments", items); err != nil {
+		t.Fatalf("append with a lost response: %v", err)
+	}
+	if calls["ExecuteTransaction"] != 2 || len(f.Items("Payments")) != 2 {
+		t.Errorf("requests %v, %d items: want one retried transaction and 2 items", calls, len(f.Items("Payments")))
 	}
 }
 
