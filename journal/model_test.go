@@ -1,0 +1,140 @@
+package journal
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+)
+
+// The service model: the latencies of the calls the sequencer makes, as the
+// real services answer them from Lambda in the same Region, and their
+// us-east-1 list prices (the README's cost section cites them). This is the
+// one place for both; BenchmarkSequencerModel wraps the in-memory store and
+// the signer with them.
+const (
+	modelGet  = 15 * time.Millisecond // S3 GetObject, GetObject of a version
+	modelPut  = 25 * time.Millisecond // S3 PutObject
+	modelList = 15 * time.Millisecond // S3 ListObjectVersions, taken as a GET's
+	modelSign = 10 * time.Millisecond // KMS Sign, Ed25519
+
+	priceS3Put     = 0.005 / 1000 // S3 Standard PUT, COPY, POST, LIST, per request
+	priceS3Get     = 0.0004 / 1000
+	priceKMSSign   = 0.15 / 10000 // KMS asymmetric requests
+	priceLambdaGBs = 0.0000133334 // Lambda on arm64, per GB-second
+	priceLambdaReq = 0.20 / 1e6
+	modelLambdaGB  = 1.0 // the sequencer's 1,024 MB
+)
+
+// modelStore is a Store with the model's latencies, counting its requests.
+type modelStore struct {
+	Store
+	gets, puts, lists atomic.Int64
+}
+
+func (m *modelStore) get() { m.gets.Add(1); time.Sleep(modelGet) }
+func (m *modelStore) put() { m.puts.Add(1); time.Sleep(modelPut) }
+
+func (m *modelStore) Get(ctx context.Context, path string) ([]byte, error) {
+	m.get()
+	return m.Store.Get(ctx, path)
+}
+
+func (m *modelStore) GetVersion(ctx context.Context, path, id string) ([]byte, error) {
+	m.get()
+	return m.Store.GetVersion(ctx, path, id)
+}
+
+func (m *modelStore) Create(ctx context.Context, path string, data []byte) error {
+	m.put()
+	return m.Store.Create(ctx, path, data)
+}
+
+func (m *modelStore) AddVersion(ctx context.Context, path string, data []byte) error {
+	m.put()
+	return m.Store.AddVersion(ctx, path, data)
+}
+
+func (m *modelStore) Versions(ctx context.Context, path string) ([]Version, error) {
+	m.lists.Add(1)
+	time.Sleep(modelList)
+	return m.Store.Versions(ctx, path)
+}
+
+func (m *modelStore) Recent(ctx context.Context, path string, n int) ([]Version, error) {
+	m.lists.Add(1)
+	time.Sleep(modelList)
+	return m.Store.Recent(ctx, path, n)
+}
+
+// modelSigner is a signer with KMS's latency, counting its signatures.
+type modelSigner struct {
+	note.Signer
+	n atomic.Int64
+}
+
+func (s *modelSigner) Sign(msg []byte) ([]byte, error) {
+	s.n.Add(1)
+	time.Sleep(modelSign)
+	return s.Signer.Sign(msg)
+}
+
+// BenchmarkSequencerModel runs the sequencer on 1 KB items against the
+// in-memory store with the service model's latencies: one sequencer per
+// shard, all shards at once, each invocation one batch, as Lambda runs
+// them (ParallelizationFactor 1). It reports the items journaled per
+// second and what a million appends cost in S3 and KMS requests and Lambda
+// time (usd/Mappend), with the requests per 1,000 appends.
+//
+//	go test -run '^$' -bench SequencerModel -benchtime 3x ./journal
+func BenchmarkSequencerModel(b *testing.B) {
+	for _, shards := range []int{1, 4} {
+		for _, batch := range []int{100, 1000} {
+			b.Run(fmt.Sprintf("shards=%d/batch=%d", shards, batch), func(b *testing.B) {
+				s, v, _ := newKeys(b)
+				store := &modelStore{Store: &MemStore{}}
+				signer := &modelSigner{Signer: s}
+				var mu sync.Mutex
+				var lambdaSeconds float64
+				ctx := context.Background()
+				b.ResetTimer()
+				var wg sync.WaitGroup
+				for sh := 0; sh < shards; sh++ {
+					wg.Add(1)
+					go func(sh int) {
+						defer wg.Done()
+						seq := &Sequencer{Store: store, Signer: signer, Verifier: v, Origin: testOrigin, MaxAttempts: 1000}
+						for i := 0; i < b.N; i++ {
+							from := (sh*b.N + i) * batch
+							records := inserts(from, from+batch, 1000)
+							start := time.Now()
+							if _, err := seq.Integrate(ctx, records); err != nil {
+								b.Error(err)
+								return
+							}
+							mu.Lock()
+							lambdaSeconds += time.Since(start).Seconds()
+							mu.Unlock()
+						}
+					}(sh)
+				}
+				wg.Wait()
+				b.StopTimer()
+				n := float64(shards * b.N * batch)
+				puts, gets, lists, signs := float64(store.puts.Load()), float64(store.gets.Load()), float64(store.lists.Load()), float64(signer.n.Load())
+				cost := (puts+lists)*priceS3Put + gets*priceS3Get + signs*priceKMSSign +
+					lambdaSeconds*modelLambdaGB*priceLambdaGBs + float64(shards*b.N)*priceLambdaReq
+				b.ReportMetric(n/b.Elapsed().Seconds(), "items/s")
+				b.ReportMetric(cost/n*1e6, "usd/Mappend")
+				b.ReportMetric(puts*1000/n, "PUT/1000")
+				b.ReportMetric(gets*1000/n, "GET/1000")
+				b.ReportMetric(lists*1000/n, "LIST/1000")
+				b.ReportMetric(signs*1000/n, "Sign/1000")
+			})
+		}
+	}
+}
