@@ -26,8 +26,8 @@ func (c *countingSigner) Sign(msg []byte) ([]byte, error) {
 
 // BenchmarkIntegrate measures the sequencer on 1 KB items, one invocation
 // a batch, against Versity Gateway on loopback (the local S3), and counts
-// S3 requests (PUT, GET, ListObjectVersions) and signatures per 1,000
-// appends.
+// S3 requests (PUT, GET, and ListObjectVersions and ListObjectsV2 as LIST)
+// and signatures per 1,000 appends.
 //
 //	go test -run '^$' -bench Integrate -benchtime 3x ./journal
 func BenchmarkIntegrate(b *testing.B) {

@@ -314,8 +314,8 @@ func TestProveAndCheck(t *testing.T) {
 			t.Fatalf("item %d: %d proofs, %d pending, want the insert's alone", i, len(h.Proofs), len(h.Pending))
 		}
 		p := h.Proofs[0]
-		// ⌈log2 1500⌉ = 11 hashes at most; reads: checkpoint, key marker,
-		// the first history marker (absent), bundle, tiles.
+		// ⌈log2 1500⌉ = 11 hashes at most; reads: checkpoint, the two
+		// batch sidecars, bundle, tiles.
 		if len(p.Hashes) > 11 || store.Calls["Get"] > 4+2*2 {
 			t.Errorf("item %d: %d hashes, %d reads, want at most 11 and 8", i, len(p.Hashes), store.Calls["Get"])
 		}

@@ -1,7 +1,6 @@
 package journal
 
 import (
-	"crypto/sha256"
 	"fmt"
 	"strconv"
 	"strings"
@@ -18,9 +17,7 @@ import (
 // (1234067 is x001/x234/067). The sequencer's own objects sit beside it:
 //
 //	appendonly/sequence/<start>   a sequence claim: the entries appended from index <start> on
-//	appendonly/event/<sha-256>    the index of the entry a stream record became, by the hex SHA-256 of its event id
-//	appendonly/key/<sha-256>      the index of the entry that first inserted an item, by the hex SHA-256 of its key's canonical encoding
-//	appendonly/key/<sha-256>.<n>  the index of the item's n-th later entry (n from 1): a MODIFY, a REMOVE, an INSERT again
+//	appendonly/batch/<time>-<start>-<nonce>  a batch sidecar: short hashes of the event ids and keys of a claim's entries (batch.go)
 //	appendonly/blob/<sha-256>     an item image too large for an entry, by the hex SHA-256 of its canonical encoding
 const (
 	CheckpointPath = "checkpoint"
@@ -34,9 +31,7 @@ const (
 	MaxEntrySize = 1<<16 - 1
 
 	sequencePrefix = "appendonly/sequence/"
-	eventPrefix    = "appendonly/event/"
 	blobPrefix     = "appendonly/blob/"
-	keyPrefix      = "appendonly/key/"
 )
 
 // encodeIndex writes n in groups of three digits, all but the last
@@ -96,17 +91,5 @@ func ParseIndex(s string) (int64, error) {
 }
 
 func sequencePath(start int64) string { return sequencePrefix + strconv.FormatInt(start, 10) }
-
-// eventPath names a stream record's marker by the hex SHA-256 of its event
-// id, so that any id makes a valid object key.
-func eventPath(id string) string { return eventPrefix + fmt.Sprintf("%x", sha256.Sum256([]byte(id))) }
-
-// keyPath names the index of the entry that first inserted an item, by the
-// hex SHA-256 of the canonical encoding of its key.
-func keyPath(key []byte) string { return keyPrefix + fmt.Sprintf("%x", sha256.Sum256(key)) }
-
-// historyPath names the index of the n-th entry, n from 1, of an item
-// after its first INSERT.
-func historyPath(key []byte, n int) string { return keyPath(key) + "." + strconv.Itoa(n) }
 
 func blobPath(sum [32]byte) string { return blobPrefix + fmt.Sprintf("%x", sum) }

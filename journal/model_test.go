@@ -19,7 +19,7 @@ import (
 const (
 	modelGet  = 15 * time.Millisecond // S3 GetObject, GetObject of a version
 	modelPut  = 25 * time.Millisecond // S3 PutObject
-	modelList = 15 * time.Millisecond // S3 ListObjectVersions, taken as a GET's
+	modelList = 15 * time.Millisecond // S3 ListObjectVersions and ListObjectsV2, taken as a GET's
 	modelSign = 10 * time.Millisecond // KMS Sign, Ed25519
 
 	priceS3Put     = 0.005 / 1000 // S3 Standard PUT, COPY, POST, LIST, per request
@@ -63,6 +63,12 @@ func (m *modelStore) Versions(ctx context.Context, path string) ([]Version, erro
 	m.lists.Add(1)
 	time.Sleep(modelList)
 	return m.Store.Versions(ctx, path)
+}
+
+func (m *modelStore) List(ctx context.Context, prefix, after string) ([]string, error) {
+	m.lists.Add(1)
+	time.Sleep(modelList)
+	return m.Store.List(ctx, prefix, after)
 }
 
 func (m *modelStore) Recent(ctx context.Context, path string, n int) ([]Version, error) {
@@ -112,6 +118,9 @@ func BenchmarkSequencerModel(b *testing.B) {
 							from := (sh*b.N + i) * batch
 							records := inserts(from, from+batch, 1000)
 							start := time.Now()
+							for j := range records {
+								records[j].Created = start // created just before, as on a live table
+							}
 							if _, err := seq.Integrate(ctx, records); err != nil {
 								b.Error(err)
 								return

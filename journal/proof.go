@@ -7,8 +7,10 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -102,8 +104,9 @@ type History struct {
 // Prove builds the inclusion proof of every entry of the item whose key's
 // canonical encoding is key (its first INSERT, then each later entry),
 // against the signed checkpoint cp (nil: the newest version that verifies).
-// It reads the key's markers, then, per entry, one entry bundle and the
-// tiles the proof's hashes are in: O(log n) objects each.
+// It reads every batch sidecar (one per claim, listed 1,000 to a request),
+// then, per entry, one entry bundle and the tiles the proof's hashes are
+// in: O(log n) objects each.
 func Prove(ctx context.Context, s Store, v note.Verifier, key []byte, cp []byte) (*History, error) {
 	var c Checkpoint
 	var err error
@@ -117,48 +120,71 @@ func Prove(ctx context.Context, s Store, v note.Verifier, key []byte, cp []byte)
 	} else if c, err = OpenCheckpoint(cp, v); err != nil {
 		return nil, fmt.Errorf("journal: the given checkpoint: %w", err)
 	}
-	var indexes []int64
-	paths := []string{keyPath(key)}
-	for i := 1; ; i++ {
-		path := paths[len(paths)-1]
-		data, err := s.Get(ctx, path)
-		if errors.Is(err, ErrNotExist) && i > 1 {
-			break
+	// The key's entries: the positions the sidecars name it at, each
+	// confirmed by the entry itself (a stale sidecar names another's).
+	names, err := s.List(ctx, batchPrefix, "")
+	if err != nil {
+		return nil, err
+	}
+	kh := shortHash(key)
+	var mu sync.Mutex
+	candidates := map[int64]int64{} // index -> the claim's start
+	if err := parallel(len(names), 16, func(k int) error {
+		data, err := s.Get(ctx, names[k])
+		if errors.Is(err, ErrNotExist) {
+			return nil
 		}
-		if err != nil && !errors.Is(err, ErrNotExist) {
-			return nil, err
+		if err != nil {
+			return err
 		}
-		if err == nil {
-			n, err := strconv.ParseInt(strings.TrimSuffix(string(data), "\n"), 10, 64)
-			if err != nil || n < 0 {
-				return nil, fmt.Errorf("journal: the key marker %s is damaged", path)
+		b, err := parseBatch(data)
+		if err != nil {
+			return nil
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for pos, h := range b.keys {
+			if h == kh {
+				candidates[b.start+int64(pos)] = b.start
 			}
-			indexes = append(indexes, n)
 		}
-		paths = append(paths, historyPath(key, i))
+		return nil
+	}); err != nil {
+		return nil, err
 	}
-	if len(indexes) == 0 {
-		return nil, ErrNotInJournal
+	indexes := make([]int64, 0, len(candidates))
+	for index := range candidates {
+		indexes = append(indexes, index)
 	}
+	slices.Sort(indexes)
 	h := &History{}
 	tiles := tlog.TileHashReader(tlog.Tree{N: c.Size, Hash: c.Root}, &tileReader{ctx: ctx, store: s})
 	for _, index := range indexes {
 		if index >= c.Size {
-			h.Pending = append(h.Pending, index)
+			start := candidates[index]
+			data, _, err := getThrough(ctx, s, sequencePath(start))
+			if err != nil {
+				continue
+			}
+			cl, err := openClaim(data, start, v)
+			if err != nil || index-start >= int64(len(cl.entries)) {
+				continue
+			}
+			if e, err := ParseEntry(cl.entries[index-start]); err == nil && bytes.Equal(e.Key, key) {
+				h.Pending = append(h.Pending, index)
+			}
 			continue
 		}
 		p, err := proveEntry(ctx, s, tiles, c, cp, index)
 		if err != nil {
 			return nil, err
 		}
-		e, err := ParseEntry(p.Entry)
-		if err != nil {
-			return nil, err
+		if e, err := ParseEntry(p.Entry); err == nil && bytes.Equal(e.Key, key) {
+			h.Proofs = append(h.Proofs, p)
 		}
-		if !bytes.Equal(e.Key, key) {
-			return nil, fmt.Errorf("journal: a key marker names entry %d, which is another key's", index)
-		}
-		h.Proofs = append(h.Proofs, p)
+	}
+	if len(h.Proofs) == 0 && len(h.Pending) == 0 {
+		return nil, ErrNotInJournal
 	}
 	if len(h.Proofs) == 0 {
 		return nil, fmt.Errorf("journal: the item's entries (%v) are after the checkpoint's %d entries: prove it again after the next checkpoint", h.Pending, c.Size)

@@ -17,6 +17,7 @@ import (
 // S3API is the part of the S3 client S3Store calls; *s3.Client implements
 // it.
 type S3API interface {
+	ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, opts ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
 	GetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.Options)) (*s3.GetObjectOutput, error)
 	PutObject(ctx context.Context, in *s3.PutObjectInput, opts ...func(*s3.Options)) (*s3.PutObjectOutput, error)
 	ListObjectVersions(ctx context.Context, in *s3.ListObjectVersionsInput, opts ...func(*s3.Options)) (*s3.ListObjectVersionsOutput, error)
@@ -157,4 +158,24 @@ func mergeNewestFirst(vs, markers []Version) []Version {
 		}
 	}
 	return out
+}
+
+// List implements Store.
+func (s *S3Store) List(ctx context.Context, prefix, after string) ([]string, error) {
+	in := &s3.ListObjectsV2Input{Bucket: aws.String(s.Bucket), Prefix: aws.String(prefix)}
+	if after != "" {
+		in.StartAfter = aws.String(after)
+	}
+	var out []string
+	p := s3.NewListObjectsV2Paginator(s.Client, in)
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("journal: listing s3://%s/%s: %w", s.Bucket, prefix, err)
+		}
+		for _, o := range page.Contents {
+			out = append(out, aws.ToString(o.Key))
+		}
+	}
+	return out, nil
 }

@@ -89,7 +89,8 @@ func TestS3StoreOnObjectLock(t *testing.T) {
 				}
 			}
 			hide(sequencePath(0))
-			crashing := &Sequencer{Store: &failingStore{Store: store, stopAfter: 1}, Signer: signer, Verifier: verifier, Origin: testOrigin}
+			// It stops after its second write: the batch sidecar, then the claim.
+			crashing := &Sequencer{Store: &failingStore{Store: store, stopAfter: 2}, Signer: signer, Verifier: verifier, Origin: testOrigin}
 			if _, err := crashing.Integrate(ctx, inserts(360, 400, 50)); err == nil {
 				t.Fatal("the crashing sequencer did not stop")
 			}
@@ -130,6 +131,11 @@ func TestS3StoreOnObjectLock(t *testing.T) {
 type countingS3 struct {
 	S3API
 	gets, puts, lists atomic.Int64
+}
+
+func (c *countingS3) ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, opts ...func(*s3.Options)) (*s3.ListObjectsV2Output, error) {
+	c.lists.Add(1)
+	return c.S3API.ListObjectsV2(ctx, in, opts...)
 }
 
 func (c *countingS3) ListObjectVersions(ctx context.Context, in *s3.ListObjectVersionsInput, opts ...func(*s3.Options)) (*s3.ListObjectVersionsOutput, error) {

@@ -7,9 +7,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"slices"
-	"strconv"
 	"sync"
 	"time"
 
@@ -26,13 +24,16 @@ import (
 // the journal's key, of start, end and the root hash at end (see claim.go).
 // Exactly one claim can exist for each start, so concurrent sequencers never
 // fork the log: the loser of a race reads the winner's claim and tries again
-// at its end. Everything else (entry bundles, hash tiles, the per-record
-// markers, the checkpoint) is derived from the claims and written
-// idempotently, so a sequencer that finds a claim whose derived objects are
-// missing (its writer crashed) completes it before it claims anything. Before
-// claiming, it drops every record whose marker exists: a stream record is
-// journaled once, whether Lambda delivers it again, retries its batch or
-// runs it concurrently with another shard's.
+// at its end. Everything else (entry bundles, hash tiles, the checkpoint)
+// is derived from the claims and written idempotently, so a sequencer that
+// finds a claim whose derived objects are missing (its writer crashed)
+// completes it before it claims anything. Each claim has a batch sidecar,
+// written before it (batch.go): before claiming, the sequencer drops every
+// record a sidecar written since the batch's oldest record names and its
+// signed claim holds, so that a stream record is journaled once, whether
+// Lambda delivers it again or retries its batch whole or bisected. Lambda
+// runs one batch per shard at a time, and each record belongs to one shard:
+// no two invocations journal the same record at once.
 //
 // What it trusts: only what verifies with its key. It starts from the
 // newest checkpoint version that verifies (going past delete markers and
@@ -41,8 +42,10 @@ import (
 // hidden by a delete marker from its locked version rather than writing it
 // again, so that it never signs a tree inconsistent with an earlier
 // checkpoint. What it goes around is in Result.Tampering; what it will not
-// build on is an error wrapping ErrTampering. Each call reads O(batch + log
-// n) objects, plus one per claim written by a sequencer that crashed.
+// build on is an error wrapping ErrTampering. Each call reads O(log n)
+// objects, one per claim written by a sequencer that crashed, and the
+// sidecars written since its batch's oldest record was created, less
+// DedupClockSkew, listed 1,000 to a request.
 type Sequencer struct {
 	Store  Store
 	Signer note.Signer
@@ -57,16 +60,67 @@ type Sequencer struct {
 	// Parallel bounds the object writes and reads under way at once.
 	// Default: 16.
 	Parallel int
+	// Clock tells the time sidecars are named by. Default: time.Now.
+	Clock func() time.Time
+
+	cacheOnce sync.Once
+	cache     *tileCache
+}
+
+// tileCache keeps hash tiles the tree's root verified: a tile's path names
+// its content for good (a partial tile has its width in its path), so a
+// sequencer that stays warm reads each once.
+type tileCache struct {
+	mu sync.Mutex
+	m  map[string][]byte
+}
+
+// maxCachedTiles bounds the cache: 8 KB a tile, 32 MB at most.
+const maxCachedTiles = 4096
+
+func (c *tileCache) get(path string) ([]byte, bool) {
+	if c == nil {
+		return nil, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	data, ok := c.m[path]
+	return data, ok
+}
+
+func (c *tileCache) put(path string, data []byte) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxCachedTiles {
+		c.m = map[string][]byte{}
+	}
+	c.m[path] = data
+}
+
+func (s *Sequencer) tiles(ctx context.Context) *tileReader {
+	s.cacheOnce.Do(func() { s.cache = &tileCache{} })
+	return &tileReader{ctx: ctx, store: s.Store, cache: s.cache}
+}
+
+func (s *Sequencer) now() time.Time {
+	if s.Clock != nil {
+		return s.Clock()
+	}
+	return time.Now()
 }
 
 // Result says what one Integrate call did.
 type Result struct {
 	// Appended is how many entries this call appended; Duplicates how many
 	// records were in the journal already; Mutations how many of the
-	// appended entries are Modify or Remove, or an Insert of a key the
-	// journal holds already (DynamoDB streams no second INSERT of a key
-	// without a REMOVE between).
+	// appended entries are Modify or Remove.
 	Appended, Duplicates, Mutations int
+	// Attempts is how many positions the call tried to claim: more than
+	// one when other sequencers took them first.
+	Attempts int
 	// Tampering lists what the sequencer found done to the journal's
 	// objects and went around: a delete marker hiding an object, a
 	// checkpoint version that does not verify. Tampering it cannot go
@@ -85,6 +139,21 @@ type head struct {
 	// checkpointed is the size of the checkpoint it started from.
 	checkpointed int64
 	tampering    []string
+	// base and baseRoot are the end of the claims known complete; the
+	// claims followed since, each verified but not yet completed, are
+	// pending, their stored hashes in overlay.
+	base     int64
+	baseRoot tlog.Hash
+	overlay  newHashes
+	pending  []pendingClaim
+}
+
+// pendingClaim is a claim followed but not yet completed, with what
+// completing it needs.
+type pendingClaim struct {
+	c       *claim
+	nh      newHashes
+	oldRoot tlog.Hash
 }
 
 // ErrTampering is wrapped by the errors of a sequencer that found the
@@ -115,7 +184,11 @@ func (s *Sequencer) Integrate(ctx context.Context, records []Record) (Result, er
 	ids := make([]string, 0, len(records))
 	seen := map[string]bool{}
 	var blobs [][]byte
+	var oldest time.Time
 	for _, r := range records {
+		if oldest.IsZero() || r.Created.Before(oldest) {
+			oldest = r.Created
+		}
 		if seen[r.EventID] {
 			res.Duplicates++
 			continue
@@ -139,25 +212,47 @@ func (s *Sequencer) Integrate(ctx context.Context, records []Record) (Result, er
 	}); err != nil {
 		return res, err
 	}
+	// The records already journaled: a batch Lambda delivers again, after
+	// an invocation that claimed it failed, or with a bisected part of it.
+	// One invocation at a time per shard, so nothing journals these records
+	// meanwhile.
+	have, err := s.journaled(ctx, ids, oldest)
+	if err != nil {
+		return res, err
+	}
+	var fresh [][]byte
+	for i := range entries {
+		if !have[i] {
+			fresh = append(fresh, entries[i])
+		}
+	}
+	res.Duplicates += len(entries) - len(fresh)
+	entries = fresh
 	attempts := s.MaxAttempts
 	if attempts <= 0 {
 		attempts = 20
 	}
-	wait := 10 * time.Millisecond
+	h, err := s.head(ctx)
+	res.Tampering = h.tampering
+	if err != nil {
+		return res, err
+	}
 	for attempt := 1; ; attempt++ {
-		h, err := s.head(ctx)
-		res.Tampering = h.tampering
-		if err != nil {
-			return res, err
+		if attempt > 1 {
+			// Another sequencer took the position: its claim is there, and
+			// progress was made. Go on from it at once; waiting would only
+			// leave the position to the next one.
+			if h, err = s.follow(ctx, h, false); err != nil {
+				res.Tampering = h.tampering
+				return res, err
+			}
+			res.Tampering = h.tampering
 		}
-		fresh, freshIDs, err := s.unjournaled(ctx, entries, ids)
-		if err != nil {
-			return res, err
-		}
-		res.Duplicates += len(entries) - len(fresh)
-		entries, ids = fresh, freshIDs
 		if len(entries) == 0 {
 			res.Size = h.size
+			if err := s.completePending(ctx, h); err != nil {
+				return res, err
+			}
 			if h.checkpointed < h.size {
 				res.Checkpoint, err = s.checkpoint(ctx, h.size, h.root)
 			}
@@ -167,28 +262,40 @@ func (s *Sequencer) Integrate(ctx context.Context, records []Record) (Result, er
 		if err != nil {
 			return res, err
 		}
+		// The sidecar first: every claim has one.
+		side := &batchIndex{start: c.start}
+		for _, e := range entries {
+			pe, err := ParseEntry(e)
+			if err != nil {
+				return res, err
+			}
+			side.events = append(side.events, shortHash([]byte(pe.EventID)))
+			side.keys = append(side.keys, shortHash(pe.Key))
+		}
+		if err := s.Store.Create(ctx, batchPath(s.now(), c.start), side.marshal()); err != nil {
+			return res, err
+		}
+		res.Attempts = attempt
 		err = s.Store.Create(ctx, sequencePath(c.start), c.marshal())
 		if errors.Is(err, ErrExist) {
 			if attempt == attempts {
 				return res, fmt.Errorf("journal: gave up after %d attempts: other sequencers took every position tried", attempts)
 			}
-			select {
-			case <-ctx.Done():
-				return res, ctx.Err()
-			case <-time.After(wait/2 + rand.N(wait)):
+			if err := ctx.Err(); err != nil {
+				return res, err
 			}
-			wait = min(2*wait, time.Second)
 			continue
 		}
 		if err != nil {
 			return res, err
 		}
-		reinserts, err := s.complete(ctx, c, hashes, h.root)
-		if err != nil {
+		if err := s.completePending(ctx, h); err != nil {
+			return res, err
+		}
+		if err := s.complete(ctx, c, hashes, h.root); err != nil {
 			return res, err
 		}
 		res.Appended += len(entries)
-		res.Mutations += reinserts
 		for _, e := range entries {
 			if Kind(e[2]) != Insert { // the kind byte of a version 1 entry
 				res.Mutations++
@@ -213,6 +320,17 @@ func (s *Sequencer) head(ctx context.Context) (head, error) {
 	if h.size == 0 {
 		h.root = emptyRoot
 	}
+	h.base, h.baseRoot = h.size, h.root
+	h.overlay = newHashes{from: tlog.StoredHashCount(h.size)}
+	return s.follow(ctx, h, true)
+}
+
+// follow follows the claims from h's end on to the log's end, each
+// verified; with complete, each is completed (a sequencer that crashed
+// left it so), else it is left pending, for its writer to complete while
+// this sequencer claims the next position (completePending completes it
+// after, in order).
+func (s *Sequencer) follow(ctx context.Context, h head, complete bool) (head, error) {
 	for {
 		path := sequencePath(h.size)
 		data, hiddenBy, err := getThrough(ctx, s.Store, path)
@@ -236,11 +354,29 @@ func (s *Sequencer) head(ctx context.Context) (head, error) {
 		if root != c.root {
 			return h, tampered("the claim %s: its entries hash to %s, its signed note says %s", path, root, c.root)
 		}
-		if _, err := s.complete(ctx, c, hashes, h.root); err != nil {
-			return h, err
+		if complete && len(h.pending) == 0 {
+			if err := s.complete(ctx, c, hashes, h.root); err != nil {
+				return h, err
+			}
+			h.base, h.baseRoot = c.end, c.root
+			h.overlay = newHashes{from: tlog.StoredHashCount(c.end)}
+		} else {
+			h.pending = append(h.pending, pendingClaim{c: c, nh: hashes, oldRoot: h.root})
+			h.overlay.hashes = append(slices.Clone(h.overlay.hashes), hashes.hashes...)
 		}
 		h.size, h.root = c.end, c.root
 	}
+}
+
+// completePending completes the claims h followed without completing, in
+// order: each claim's bundles and tiles need those before it.
+func (s *Sequencer) completePending(ctx context.Context, h head) error {
+	for _, p := range h.pending {
+		if err := s.complete(ctx, p.c, p.nh, p.oldRoot); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // latestCheckpoint returns the newest version of the checkpoint that
@@ -311,31 +447,88 @@ func getThrough(ctx context.Context, st Store, path string) (data []byte, hidden
 // emptyRoot is the RFC 6962 hash of the empty tree: SHA-256 of nothing.
 var emptyRoot = tlog.Hash(sha256.Sum256(nil))
 
-// unjournaled returns the entries whose records have no marker yet.
-func (s *Sequencer) unjournaled(ctx context.Context, entries [][]byte, ids []string) ([][]byte, []string, error) {
-	have := make([]bool, len(entries))
-	err := s.each(len(entries), func(i int) error {
-		_, err := s.Store.Get(ctx, eventPath(ids[i]))
-		switch {
-		case err == nil:
-			have[i] = true
-		case !errors.Is(err, ErrNotExist):
+// journaled reports which of the records, by event id, are in the journal
+// already: those a sidecar written since oldest, less DedupClockSkew,
+// names, confirmed by the entry at that position in its signed claim.
+func (s *Sequencer) journaled(ctx context.Context, ids []string, oldest time.Time) ([]bool, error) {
+	have := make([]bool, len(ids))
+	if len(ids) == 0 {
+		return have, nil
+	}
+	names, err := s.Store.List(ctx, batchPrefix, batchesSince(oldest.Add(-DedupClockSkew)))
+	if err != nil {
+		return nil, err
+	}
+	want := map[uint64][]int{}
+	for i, id := range ids {
+		h := shortHash([]byte(id))
+		want[h] = append(want[h], i)
+	}
+	// start -> position in the claim -> the records it may be
+	var mu sync.Mutex
+	hits := map[int64]map[int][]int{}
+	if err := s.each(len(names), func(k int) error {
+		data, err := s.Store.Get(ctx, names[k])
+		if errors.Is(err, ErrNotExist) {
+			return nil
+		}
+		if err != nil {
 			return err
+		}
+		b, err := parseBatch(data)
+		if err != nil {
+			return nil // not evidence of anything: at worst a record journaled twice, which verify names
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for pos, ev := range b.events {
+			for _, i := range want[ev] {
+				if hits[b.start] == nil {
+					hits[b.start] = map[int][]int{}
+				}
+				hits[b.start][pos] = append(hits[b.start][pos], i)
+			}
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	starts := make([]int64, 0, len(hits))
+	for start := range hits {
+		starts = append(starts, start)
+	}
+	err = s.each(len(starts), func(k int) error {
+		start := starts[k]
+		data, _, err := getThrough(ctx, s.Store, sequencePath(start))
+		if errors.Is(err, ErrNotExist) {
+			return nil // the sidecar's claim lost the race
+		}
+		if err != nil {
+			return err
+		}
+		c, err := openClaim(data, start, s.Verifier)
+		if err != nil {
+			return nil // not evidence; head names it
+		}
+		for pos, is := range hits[start] {
+			if pos >= len(c.entries) {
+				continue
+			}
+			e, err := ParseEntry(c.entries[pos])
+			if err != nil {
+				continue
+			}
+			mu.Lock()
+			for _, i := range is {
+				if e.EventID == ids[i] {
+					have[i] = true
+				}
+			}
+			mu.Unlock()
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, nil, err
-	}
-	var outE [][]byte
-	var outID []string
-	for i := range entries {
-		if !have[i] {
-			outE = append(outE, entries[i])
-			outID = append(outID, ids[i])
-		}
-	}
-	return outE, outID, nil
+	return have, err
 }
 
 // newHashes are the stored hashes the entries of a claim add, by index.
@@ -347,18 +540,21 @@ type newHashes struct {
 // hashes computes the stored hashes that entries add to the log h, and the
 // new root, reading what it needs of the old tree from its tiles.
 func (s *Sequencer) hashes(ctx context.Context, h head, entries [][]byte) (newHashes, tlog.Hash, error) {
-	old := tlog.TileHashReader(tlog.Tree{N: h.size, Hash: h.root}, &tileReader{ctx: ctx, store: s.Store})
-	nh := newHashes{from: tlog.StoredHashCount(h.size)}
-	r := hashReader(old, &nh)
+	// The tree at h.base from its tiles, then the pending claims' hashes,
+	// then these entries'.
+	old := tlog.TileHashReader(tlog.Tree{N: h.base, Hash: h.baseRoot}, s.tiles(ctx))
+	all := newHashes{from: tlog.StoredHashCount(h.base), hashes: slices.Clone(h.overlay.hashes)}
+	mine := len(all.hashes)
+	r := hashReader(old, &all)
 	for i, e := range entries {
 		hs, err := tlog.StoredHashes(h.size+int64(i), e, r)
 		if err != nil {
-			return nh, tlog.Hash{}, fmt.Errorf("journal: hashing entry %d: %w", h.size+int64(i), err)
+			return newHashes{}, tlog.Hash{}, fmt.Errorf("journal: hashing entry %d: %w", h.size+int64(i), err)
 		}
-		nh.hashes = append(nh.hashes, hs...)
+		all.hashes = append(all.hashes, hs...)
 	}
 	root, err := tlog.TreeHash(h.size+int64(len(entries)), r)
-	return nh, root, err
+	return newHashes{from: tlog.StoredHashCount(h.size), hashes: all.hashes[mine:]}, root, err
 }
 
 // hashReader reads stored hashes below cur.from from old, and the rest
@@ -402,11 +598,9 @@ func (s *Sequencer) newClaim(ctx context.Context, h head, entries [][]byte) (*cl
 }
 
 // complete writes what claim c implies, on the tree of size c.start whose
-// root is oldRoot: its entry bundles, hash tiles and record markers. Each
-// is created if missing; one that exists must hold the same bytes. It
-// returns how many of the claim's inserts are of a key the journal held
-// already.
-func (s *Sequencer) complete(ctx context.Context, c *claim, nh newHashes, oldRoot tlog.Hash) (int, error) {
+// root is oldRoot: its entry bundles and hash tiles. Each is created if
+// missing; one that exists must hold the same bytes.
+func (s *Sequencer) complete(ctx context.Context, c *claim, nh newHashes, oldRoot tlog.Hash) error {
 	// Entry bundles.
 	type object struct {
 		path string
@@ -419,10 +613,10 @@ func (s *Sequencer) complete(ctx context.Context, c *claim, nh newHashes, oldRoo
 		if lo < c.start {
 			prev, err := s.Store.Get(ctx, EntriesPath(b, int(c.start-lo)))
 			if err != nil {
-				return 0, fmt.Errorf("journal: completing claim %d-%d: %w", c.start, c.end, err)
+				return fmt.Errorf("journal: completing claim %d-%d: %w", c.start, c.end, err)
 			}
 			if bundle, err = parseBundle(prev); err != nil || int64(len(bundle)) != c.start-lo {
-				return 0, tampered("the entry bundle %s is damaged", EntriesPath(b, int(c.start-lo)))
+				return tampered("the entry bundle %s is damaged", EntriesPath(b, int(c.start-lo)))
 			}
 		}
 		for i := max(lo, c.start); i < hi; i++ {
@@ -431,102 +625,16 @@ func (s *Sequencer) complete(ctx context.Context, c *claim, nh newHashes, oldRoo
 		objs = append(objs, object{EntriesPath(b, len(bundle)), marshalBundle(bundle)})
 	}
 	// Hash tiles.
-	old := tlog.TileHashReader(tlog.Tree{N: c.start, Hash: oldRoot}, &tileReader{ctx: ctx, store: s.Store})
+	old := tlog.TileHashReader(tlog.Tree{N: c.start, Hash: oldRoot}, s.tiles(ctx))
 	hr := hashReader(old, &nh)
 	for _, t := range tlog.NewTiles(TileHeight, c.start, c.end) {
 		data, err := tlog.ReadTileData(t, hr)
 		if err != nil {
-			return 0, fmt.Errorf("journal: tile %s: %w", TilePath(t.L, t.N, t.W), err)
+			return fmt.Errorf("journal: tile %s: %w", TilePath(t.L, t.N, t.W), err)
 		}
 		objs = append(objs, object{TilePath(t.L, t.N, t.W), data})
 	}
-	// Markers last: a marker says its entry is in the bundles and tiles.
-	if err := s.each(len(objs), func(i int) error { return s.createSame(ctx, objs[i].path, objs[i].data) }); err != nil {
-		return 0, err
-	}
-	parsed := make([]*Entry, len(c.entries))
-	for i, data := range c.entries {
-		e, err := ParseEntry(data)
-		if err != nil {
-			return 0, tampered("entry %d of the claim %s: %v", c.start+int64(i), sequencePath(c.start), err)
-		}
-		parsed[i] = e
-	}
-	if err := s.each(len(parsed), func(i int) error {
-		return s.createSame(ctx, eventPath(parsed[i].EventID), indexBytes(c.start+int64(i)))
-	}); err != nil {
-		return 0, err
-	}
-	return s.keyMarkers(ctx, c.start, parsed)
-}
-
-func indexBytes(n int64) []byte { return []byte(strconv.FormatInt(n, 10) + "\n") }
-
-// keyMarkers writes the key markers of the entries from index start on:
-// keyPath names a key's first INSERT, historyPath(key, n) its n-th later
-// entry, whatever its kind. Keys are written in parallel, each key's
-// entries in index order, and claims are completed in order: which entry a
-// marker names never depends on a race. It returns how many entries insert
-// a key whose first INSERT is earlier.
-func (s *Sequencer) keyMarkers(ctx context.Context, start int64, entries []*Entry) (int, error) {
-	var order []string
-	byKey := map[string][]int64{}
-	for i, e := range entries {
-		k := string(e.Key)
-		if byKey[k] == nil {
-			order = append(order, k)
-		}
-		byKey[k] = append(byKey[k], start+int64(i))
-	}
-	var mu sync.Mutex
-	reinserts := 0
-	err := s.each(len(order), func(g int) error {
-		key := []byte(order[g])
-		for _, n := range byKey[order[g]] {
-			if entries[n-start].Kind == Insert {
-				same, err := s.createOrFind(ctx, keyPath(key), indexBytes(n))
-				if err != nil || same {
-					if err != nil {
-						return err
-					}
-					continue
-				}
-				mu.Lock()
-				reinserts++
-				mu.Unlock()
-			}
-			if err := s.appendHistory(ctx, key, n); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	return reinserts, err
-}
-
-// appendHistory names entry n in the first free history marker of key, or
-// finds it named already.
-func (s *Sequencer) appendHistory(ctx context.Context, key []byte, n int64) error {
-	for i := 1; ; i++ {
-		same, err := s.createOrFind(ctx, historyPath(key, i), indexBytes(n))
-		if err != nil || same {
-			return err
-		}
-	}
-}
-
-// createOrFind creates an object, or finds it; same says whether it holds
-// data.
-func (s *Sequencer) createOrFind(ctx context.Context, path string, data []byte) (same bool, err error) {
-	err = s.Store.Create(ctx, path, data)
-	if !errors.Is(err, ErrExist) {
-		return err == nil, err
-	}
-	have, err := s.Store.Get(ctx, path)
-	if err != nil {
-		return false, err
-	}
-	return bytes.Equal(have, data), nil
+	return s.each(len(objs), func(i int) error { return s.createSame(ctx, objs[i].path, objs[i].data) })
 }
 
 // createSame creates an object, or finds it holding the same bytes.
@@ -591,6 +699,8 @@ type tileReader struct {
 	access error
 	// hidden are the tiles read from a version under a delete marker.
 	hidden []string
+	// cache, when not nil, keeps the tiles tlog verified (SaveTiles).
+	cache *tileCache
 }
 
 func (r *tileReader) Height() int { return TileHeight }
@@ -600,6 +710,10 @@ func (r *tileReader) ReadTiles(tiles []tlog.Tile) ([][]byte, error) {
 	err := parallel(len(tiles), 8, func(i int) error {
 		t := tiles[i]
 		path := TilePath(t.L, t.N, t.W)
+		if data, ok := r.cache.get(path); ok {
+			out[i] = data
+			return nil
+		}
 		data, hiddenBy, err := getThrough(r.ctx, r.store, path)
 		r.mu.Lock()
 		if err != nil && !errors.Is(err, ErrNotExist) {
@@ -630,4 +744,8 @@ func (r *tileReader) accessError() error {
 	return r.access
 }
 
-func (r *tileReader) SaveTiles([]tlog.Tile, [][]byte) {}
+func (r *tileReader) SaveTiles(tiles []tlog.Tile, data [][]byte) {
+	for i, t := range tiles {
+		r.cache.put(TilePath(t.L, t.N, t.W), data[i])
+	}
+}

@@ -49,6 +49,10 @@ type Store interface {
 	Recent(ctx context.Context, path string, n int) ([]Version, error)
 	// GetVersion returns one version of an object.
 	GetVersion(ctx context.Context, path, id string) ([]byte, error)
+	// List lists the paths of the objects under prefix that sort after
+	// after (all of them for ""), in order: one request on S3 per 1,000.
+	// An object whose current version is a delete marker is not listed.
+	List(ctx context.Context, prefix, after string) ([]string, error)
 }
 
 // MemStore is a Store in memory, with counters of the calls made to it.
@@ -151,6 +155,21 @@ func (m *MemStore) GetVersion(_ context.Context, path, id string) ([]byte, error
 		}
 	}
 	return nil, fmt.Errorf("%s version %s: %w", path, id, ErrNotExist)
+}
+
+// List implements Store.
+func (m *MemStore) List(_ context.Context, prefix, after string) ([]string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.count("List")
+	var out []string
+	for p, vs := range m.objects {
+		if strings.HasPrefix(p, prefix) && p > after && len(vs) > 0 && !vs[len(vs)-1].marker {
+			out = append(out, p)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
 }
 
 // Paths lists every object's path, sorted.
@@ -306,6 +325,27 @@ func (d *DirStore) Versions(_ context.Context, path string) ([]Version, error) {
 func (d *DirStore) Recent(ctx context.Context, path string, n int) ([]Version, error) {
 	vs, err := d.Versions(ctx, path)
 	return newest(vs, n), err
+}
+
+// List implements Store.
+func (d *DirStore) List(_ context.Context, prefix, after string) ([]string, error) {
+	var out []string
+	dir := filepath.Join(d.Dir, filepath.FromSlash(prefix[:strings.LastIndex(prefix, "/")+1]))
+	err := filepath.WalkDir(dir, func(f string, e os.DirEntry, err error) error {
+		if errors.Is(err, os.ErrNotExist) {
+			return filepath.SkipAll
+		}
+		if err != nil || e.IsDir() || strings.HasSuffix(f, ".tmp") {
+			return err
+		}
+		rel, err := filepath.Rel(d.Dir, f)
+		if p := filepath.ToSlash(rel); err == nil && strings.HasPrefix(p, prefix) && p > after {
+			out = append(out, p)
+		}
+		return err
+	})
+	sort.Strings(out)
+	return out, err
 }
 
 // GetVersion implements Store.

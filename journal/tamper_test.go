@@ -157,7 +157,7 @@ func TestSequencerRefusesADamagedJournal(t *testing.T) {
 	signer, verifier, _ := newKeys(t)
 	store := &MemStore{}
 	ctx := context.Background()
-	crashing := &Sequencer{Store: &failingStore{Store: store, stopAfter: 1}, Signer: signer, Verifier: verifier, Origin: testOrigin}
+	crashing := &Sequencer{Store: &failingStore{Store: store, stopAfter: 2}, Signer: signer, Verifier: verifier, Origin: testOrigin} // the sidecar, then the claim
 	if _, err := crashing.Integrate(ctx, inserts(0, 10, 5)); err == nil {
 		t.Fatal("the crashing sequencer did not stop")
 	}

@@ -25,8 +25,8 @@ import (
 type Problem struct {
 	// What is a short name: "forged checkpoint", "fork", "inconsistent
 	// checkpoint", "checkpoint hidden", "hidden object", "forged claim",
-	// "damaged log", "modified", "removed", "inserted again", "changed",
-	// "deleted", "not journaled".
+	// "damaged log", "journaled twice", "modified", "removed", "inserted
+	// again", "changed", "deleted", "not journaled".
 	What string
 	// Index is the journal entry concerned, or -1.
 	Index int64
@@ -274,6 +274,18 @@ func (v *Verifier) Verify(ctx context.Context) (*Log, error) {
 		n = c.end
 	}
 	l.Size = int64(len(l.Entries))
+	first := map[string]int64{}
+	for i, e := range l.Entries {
+		if e == nil {
+			continue
+		}
+		if j, ok := first[e.EventID]; ok {
+			v.problem(l, "journaled twice", int64(i), "the stream record %s is entry %d too: a redelivery the sequencer did not recognize "+
+				"(a batch sidecar missing or hidden, or its clock more than %v behind DynamoDB's)", e.EventID, j, DedupClockSkew)
+			continue
+		}
+		first[e.EventID] = int64(i)
+	}
 	for _, c := range l.Checkpoints {
 		if c.Size > l.Size {
 			v.problem(l, "inconsistent checkpoint", -1, "version %s signs size %d, but the log holds %d entries", c.VersionID, c.Size, l.Size)
@@ -329,10 +341,12 @@ func CompareTable(l *Log, items []TableItem) (problems []Problem, pending int) {
 	signed := l.Latest.Size
 	journal := map[string]*state{}
 	var order []string
+	events := map[string]bool{}
 	for i, e := range l.Entries {
-		if e == nil {
-			continue
+		if e == nil || events[e.EventID] {
+			continue // a record journaled twice is one change, named by Verify
 		}
+		events[e.EventID] = true
 		n := int64(i)
 		key := string(e.Key)
 		st := journal[key]

@@ -261,7 +261,7 @@ func (t *Table) createJournal(j *JournalProps, site *journalSite, sequencerDir s
 		return statement{sid: sid, effect: "Allow", actions: actions, resources: resources}
 	}
 	perms := []statement{
-		allow("WriteAndReadJournal", []string{"s3:GetObject", "s3:GetObjectVersion", "s3:ListBucketVersions", "s3:PutObject"}, objects, bucketArn),
+		allow("WriteAndReadJournal", []string{"s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "s3:ListBucketVersions", "s3:PutObject"}, objects, bucketArn),
 		allow("SignCheckpoints", []string{"kms:GetPublicKey", "kms:Sign"}, *key.KeyArn()),
 		allow("WriteLogs", []string{"logs:CreateLogStream", "logs:PutLogEvents"}, *logs.LogGroupArn()),
 		allow("ReportDiscardedBatches", []string{"sns:Publish"}, *topic.TopicArn()),
@@ -426,7 +426,7 @@ func (t *Table) Sequencer() awslambda.IFunction {
 }
 
 // JournalAlarmTopic is the SNS topic the journal's alarms and rules notify
-// (a changed, deleted or reinserted item; tampering the sequencer found; a
+// (a changed or deleted item; tampering the sequencer found; a
 // feed that stopped or thinned; the sequencer failing or falling behind; a
 // change of the sequencer, its mapping or role, or the journal's bucket or
 // key), and where the mapping reports a batch the stream expired, or nil

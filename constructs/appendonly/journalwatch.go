@@ -85,7 +85,7 @@ func (s *journalSite) watch(j *journalResources, interval time.Duration) {
 		a := awscloudwatch.NewAlarm(t, jsii.String(id), props)
 		a.AddAlarmAction(awscloudwatchactions.NewSnsAction(j.topic))
 	}
-	alarm(AlarmJournaledMutations, "An item of the append-only table was changed or deleted, or inserted again (a MODIFY, REMOVE or second INSERT stream record was journaled): someone lifted the table's deny.",
+	alarm(AlarmJournaledMutations, "An item of the append-only table was changed or deleted (a MODIFY or REMOVE stream record was journaled): someone lifted the table's deny.",
 		&awscloudwatch.AlarmProps{
 			Metric: metric("JournaledMutations", "Sum", time.Minute), Threshold: jsii.Number(1), EvaluationPeriods: jsii.Number(1),
 			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
