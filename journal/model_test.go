@@ -2,7 +2,9 @@ package journal
 
 import (
 	"context"
+	"flag"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -146,4 +148,81 @@ func BenchmarkSequencerModel(b *testing.B) {
 			})
 		}
 	}
+}
+
+var lagDuration = flag.Duration("lag-duration", time.Minute, "BenchmarkSequencerLag: how long the load runs")
+
+// BenchmarkSequencerLag feeds four shards 250 records a second each (1,000
+// in all), 1 KB items, for -lag-duration, batched as Lambda's event source
+// mapping batches a stream (a batch of 1,000, or what came within the
+// batching window of 30 s, CheckpointInterval's half; one invocation per
+// shard at a time), into sequencers with the service model's latencies. It
+// reports the longest and the 99th percentile wait from a record's creation
+// to the end of the call that signed a checkpoint covering it.
+//
+//	go test -run '^$' -bench SequencerLag -benchtime 1x ./journal -args -lag-duration 10m
+func BenchmarkSequencerLag(b *testing.B) {
+	const shards, perShard, batchSize, window = 4, 250, 1000, 30 * time.Second
+	s, v, _ := newKeys(b)
+	store := &modelStore{Store: &MemStore{}}
+	signer := &modelSigner{Signer: s}
+	ctx := context.Background()
+	var mu sync.Mutex
+	var waits []time.Duration
+	b.ResetTimer()
+	for range b.N {
+		end := time.Now().Add(*lagDuration)
+		var wg sync.WaitGroup
+		for sh := 0; sh < shards; sh++ {
+			wg.Add(1)
+			go func(sh int) {
+				defer wg.Done()
+				seq := &Sequencer{Store: store, Signer: signer, Verifier: v, Origin: testOrigin, MaxAttempts: 1000}
+				next := sh * 100_000_000 // this shard's records
+				var pending []Record
+				start := time.Now()
+				for {
+					// The records created by now, at perShard a second.
+					due := int(time.Since(start).Seconds() * perShard)
+					for produced := next - sh*100_000_000; produced < due && time.Now().Before(end); produced++ {
+						r := insert(next, 1000)
+						r.EventID = fmt.Sprintf("event-%d", next)
+						r.Created = start.Add(time.Duration(float64(produced) / perShard * float64(time.Second)))
+						pending = append(pending, r)
+						next++
+					}
+					full := len(pending) >= batchSize
+					late := len(pending) > 0 && time.Since(pending[0].Created) >= window
+					if !full && !late {
+						if time.Now().After(end) && len(pending) == 0 {
+							return
+						}
+						time.Sleep(10 * time.Millisecond)
+						continue
+					}
+					batch := pending[:min(batchSize, len(pending))]
+					if _, err := seq.Integrate(ctx, batch); err != nil {
+						b.Error(err)
+						return
+					}
+					done := time.Now()
+					mu.Lock()
+					for _, r := range batch {
+						waits = append(waits, done.Sub(r.Created))
+					}
+					mu.Unlock()
+					pending = pending[len(batch):]
+				}
+			}(sh)
+		}
+		wg.Wait()
+	}
+	b.StopTimer()
+	slices.Sort(waits)
+	if len(waits) == 0 {
+		b.Fatal("no record was journaled")
+	}
+	b.ReportMetric(waits[len(waits)-1].Seconds(), "max-wait-s")
+	b.ReportMetric(waits[len(waits)*99/100].Seconds(), "p99-wait-s")
+	b.ReportMetric(float64(len(waits))/float64(b.N), "records")
 }

@@ -182,6 +182,7 @@ func (s *Sequencer) Integrate(ctx context.Context, records []Record) (Result, er
 	}
 	entries := make([][]byte, 0, len(records))
 	ids := make([]string, 0, len(records))
+	keyHashes := make([]uint64, 0, len(records))
 	seen := map[string]bool{}
 	var blobs [][]byte
 	var oldest time.Time
@@ -204,6 +205,7 @@ func (s *Sequencer) Integrate(ctx context.Context, records []Record) (Result, er
 		}
 		entries = append(entries, data)
 		ids = append(ids, r.EventID)
+		keyHashes = append(keyHashes, shortHash(e.Key))
 		blobs = append(blobs, bl...)
 	}
 	// Blobs are named by their hash: writing one twice is harmless.
@@ -221,9 +223,13 @@ func (s *Sequencer) Integrate(ctx context.Context, records []Record) (Result, er
 		return res, err
 	}
 	var fresh [][]byte
+	// The sidecar's hashes, whatever position the claim takes.
+	var side batchIndex
 	for i := range entries {
 		if !have[i] {
 			fresh = append(fresh, entries[i])
+			side.events = append(side.events, shortHash([]byte(ids[i])))
+			side.keys = append(side.keys, keyHashes[i])
 		}
 	}
 	res.Duplicates += len(entries) - len(fresh)
@@ -263,15 +269,7 @@ func (s *Sequencer) Integrate(ctx context.Context, records []Record) (Result, er
 			return res, err
 		}
 		// The sidecar first: every claim has one.
-		side := &batchIndex{start: c.start}
-		for _, e := range entries {
-			pe, err := ParseEntry(e)
-			if err != nil {
-				return res, err
-			}
-			side.events = append(side.events, shortHash([]byte(pe.EventID)))
-			side.keys = append(side.keys, shortHash(pe.Key))
-		}
+		side.start = c.start
 		if err := s.Store.Create(ctx, batchPath(s.now(), c.start), side.marshal()); err != nil {
 			return res, err
 		}
