@@ -4,7 +4,7 @@
 // AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL.
 //
 //	appendonly append --table T [--item JSON]
-//	appendonly verify --table T --bucket B --verifier-key K
+//	appendonly verify --table T --bucket B --verifier-key K [--since FILE] [--checkpoint-out FILE]
 //	appendonly prove --table T --bucket B --verifier-key K --key JSON [--checkpoint FILE] [--out FILE]
 //	appendonly check-proof --verifier-key K [FILE ...]
 //	appendonly verifier-key --table T --kms-key KEY
@@ -52,8 +52,12 @@ const usage = `usage:
   appendonly append --table T [--item JSON]       append an item (a JSON object; without --item,
                                                   read from standard input) with a PartiQL INSERT
   appendonly verify --table T (--bucket B | --dir D) --verifier-key K [--segments N]
+                    [--since FILE] [--checkpoint-out FILE]
                                                   verify the journal (every checkpoint's signature
-                                                  and consistency, every entry) and the table against it
+                                                  and consistency, every entry) and the table against it;
+                                                  with --since, only what was appended since the checkpoint
+                                                  in FILE, its items read by key; --checkpoint-out keeps the
+                                                  newest checkpoint once verified
   appendonly prove --table T (--bucket B | --dir D) --verifier-key K --key JSON [--checkpoint FILE] [--out FILE]
                                                   write the C2SP tlog-proof of the item with key JSON to FILE
                                                   (default proof.tlog-proof), against the latest checkpoint or
@@ -140,6 +144,8 @@ func command(ctx context.Context, cmd string, args []string, stdin io.Reader, st
 	out := fs.String("out", "proof.tlog-proof", "prove: the proof file to write")
 	kmsKey := fs.String("kms-key", "", "verifier-key: the journal's KMS signing key (id, ARN or alias)")
 	segments := fs.Int("segments", 4, "verify: parallel scan segments of the table")
+	since := fs.String("since", "", "verify: a file holding a checkpoint verified before: check only what was appended since")
+	checkpointOut := fs.String("checkpoint-out", "", "verify: write the newest checkpoint to this file once verified, for the next --since")
 	insert := fs.Bool("insert", false, "probe: also INSERT a fresh item, which stays in the table forever")
 	asJSON := fs.Bool("json", false, "probe: print the report as JSON")
 	if err := fs.Parse(args); err != nil {
@@ -288,7 +294,28 @@ func command(ctx context.Context, cmd string, args []string, stdin io.Reader, st
 	}
 	switch cmd {
 	case "verify":
-		return verify(ctx, d, *table, desc, verifier, *segments, stdout)
+		if *segments < 1 {
+			return 2, usagef("--segments %d: want 1 or more", *segments)
+		}
+		var out *os.File
+		if *checkpointOut != "" {
+			// Created before the check, so that a path that cannot be
+			// written fails fast; filled only once the check passes.
+			f, err := os.Create(*checkpointOut)
+			if err != nil {
+				return 2, usagef("--checkpoint-out: %v", err)
+			}
+			defer f.Close()
+			out = f
+		}
+		if *since != "" {
+			from, err := os.ReadFile(*since)
+			if err != nil {
+				return 2, usagef("--since: %v", err)
+			}
+			return verifySince(ctx, d, *table, desc, verifier, from, *since, out, stdout)
+		}
+		return verify(ctx, d, *table, desc, verifier, *segments, out, stdout)
 	case "prove":
 		if err := need("key", *key); err != nil {
 			return 2, err
@@ -461,7 +488,58 @@ func checkProof(fs *flag.FlagSet, stdin io.Reader, stdout io.Writer, v note.Veri
 	return 0, nil
 }
 
-func verify(ctx context.Context, d *deps, table string, desc *types.TableDescription, v note.Verifier, segments int, stdout io.Writer) (int, error) {
+// verifySince checks what the journal gained since the checkpoint from,
+// verified before, and reads the new entries' items by key.
+func verifySince(ctx context.Context, d *deps, table string, desc *types.TableDescription, v note.Verifier, from []byte, fromFile string, out *os.File, stdout io.Writer) (int, error) {
+	inc, err := (&journal.Verifier{Store: d.store, Key: v}).Since(ctx, from)
+	if errors.Is(err, journal.ErrNotACheckpoint) {
+		return 2, usagef("--since %s: %v", fromFile, err)
+	}
+	if err != nil {
+		return 2, err
+	}
+	get := func(key []byte) ([]byte, bool, error) {
+		k, err := ledger.Decode(key)
+		if err != nil {
+			return nil, false, err
+		}
+		res, err := d.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), Key: k, ConsistentRead: aws.Bool(true)})
+		if err != nil || res.Item == nil {
+			return nil, false, err
+		}
+		item, err := ledger.Encode(res.Item)
+		return item, err == nil, err
+	}
+	problems, err := journal.CompareItems(inc, get)
+	if err != nil {
+		return 2, fmt.Errorf("reading %s: %w", table, err)
+	}
+	problems = append(inc.Problems, problems...)
+	fmt.Fprintf(stdout, "journal: %d entries appended since the checkpoint of %d, up to the newest checkpoint of %d\n", len(inc.Entries), inc.From.Size, inc.Latest.Size)
+	for _, p := range problems {
+		fmt.Fprintln(stdout, p)
+	}
+	if len(problems) > 0 {
+		fmt.Fprintf(stdout, "%d problems found\n", len(problems))
+		return 1, nil
+	}
+	fmt.Fprintln(stdout, "intact since: the newest checkpoint consistent with the one verified before, every entry appended since in it, and its item in the table, identical")
+	return 0, writeCheckpoint(out, inc.Signed, stdout)
+}
+
+// writeCheckpoint writes a verified checkpoint to out, when given.
+func writeCheckpoint(out *os.File, signed []byte, stdout io.Writer) error {
+	if out == nil || signed == nil {
+		return nil
+	}
+	if _, err := out.Write(signed); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote the newest checkpoint to %s: give it to --since next time\n", out.Name())
+	return nil
+}
+
+func verify(ctx context.Context, d *deps, table string, desc *types.TableDescription, v note.Verifier, segments int, out *os.File, stdout io.Writer) (int, error) {
 	l, err := (&journal.Verifier{Store: d.store, Key: v}).Verify(ctx)
 	if err != nil {
 		return 2, err
@@ -488,6 +566,11 @@ func verify(ctx context.Context, d *deps, table string, desc *types.TableDescrip
 		fmt.Fprintln(stdout, "nothing to verify: the journal and the table are empty")
 	default:
 		fmt.Fprintf(stdout, "intact: every checkpoint signed and consistent, every item in the table journaled and identical\n")
+	}
+	for _, c := range l.Checkpoints {
+		if c.Checkpoint == l.Latest && l.Latest.Size > 0 {
+			return 0, writeCheckpoint(out, c.Signed, stdout)
+		}
 	}
 	return 0, nil
 }
