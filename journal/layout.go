@@ -21,6 +21,9 @@ import (
 //	appendonly/blob/<sha-256>     an item image too large for an entry, by the hex SHA-256 of its canonical encoding
 const (
 	CheckpointPath = "checkpoint"
+	// MonitorCheckpointPath holds, one version each, the checkpoints the
+	// journal's monitor verified: it goes on from the newest.
+	MonitorCheckpointPath = "appendonly/monitor/checkpoint"
 	// TileHeight is log2 of the tile width: 256 hashes or entries a tile.
 	TileHeight = 8
 	// TileWidth is the number of hashes in a hash tile and of entries in a

@@ -29,15 +29,19 @@ type Increment struct {
 var ErrNotACheckpoint = errors.New("journal: not a checkpoint signed with the journal's key")
 
 // Since verifies what the journal gained since the signed checkpoint from,
-// verified before: the newest checkpoint version that verifies must be
+// verified before (nil: the empty tree, the whole journal): the newest
+// checkpoint version that verifies must be
 // consistent with it (the past was not rewritten since), and each entry
 // appended since must be the tree's leaf at its index. It reads O(log n)
 // objects and the bundles of the new entries: the work grows with what was
 // appended, not with the journal.
 func (v *Verifier) Since(ctx context.Context, from []byte) (*Increment, error) {
-	prev, err := OpenCheckpoint(from, v.Key)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrNotACheckpoint, err)
+	prev := Checkpoint{Origin: v.Key.Name(), Root: emptyRoot}
+	if from != nil {
+		var err error
+		if prev, err = OpenCheckpoint(from, v.Key); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrNotACheckpoint, err)
+		}
 	}
 	inc := &Increment{From: prev}
 	problem := func(what string, index int64, format string, args ...any) {
@@ -49,6 +53,10 @@ func (v *Verifier) Since(ctx context.Context, from []byte) (*Increment, error) {
 	}
 	if err != nil && !errors.Is(err, ErrTampering) {
 		return nil, err
+	}
+	if err == nil && signed == nil && prev.Size == 0 {
+		inc.Latest = prev // an empty journal: nothing to verify yet
+		return inc, nil
 	}
 	if err != nil || signed == nil {
 		problem("forged checkpoint", -1, "no version of the checkpoint verifies: %v", err)

@@ -74,6 +74,16 @@ func TestSinceReadsWhatWasAppended(t *testing.T) {
 	}
 }
 
+// TestSinceOnAnEmptyJournal: a journal deployed and not yet written is
+// nothing to verify, not a problem.
+func TestSinceOnAnEmptyJournal(t *testing.T) {
+	_, verifier, _ := newKeys(t)
+	inc, err := (&Verifier{Store: &MemStore{}, Key: verifier}).Since(context.Background(), nil)
+	if err != nil || len(inc.Problems) != 0 || len(inc.Entries) != 0 || inc.Signed != nil {
+		t.Errorf("got %+v, %v: want nothing to verify", inc, err)
+	}
+}
+
 func TestSinceFindsARewrittenPast(t *testing.T) {
 	store, signer, verifier, _ := journaled(t)
 	ctx := context.Background()

@@ -10,7 +10,8 @@
 // JOURNAL_STREAM (the table's stream ARN: records from any other source are
 // refused). With APPENDONLY_FUNCTION=stream-lookup it is instead the custom
 // resource that tells a journal in another account the table's stream ARN
-// (lookup.go).
+// (lookup.go); with APPENDONLY_FUNCTION=monitor, the journal's monitor
+// (monitor.go).
 //
 // It writes three CloudWatch metrics in the namespace appendonly, each an
 // embedded-metric-format log line (no API call), on which the construct's
@@ -65,6 +66,15 @@ func main() {
 		lambda.Start(cfn.LambdaWrap(func(ctx context.Context, ev cfn.Event) (string, map[string]any, error) {
 			return lookupStream(ctx, db, ev)
 		}))
+		return
+	}
+	if os.Getenv("APPENDONLY_FUNCTION") == "monitor" {
+		m, err := newMonitor(context.Background())
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "monitor:", err)
+			os.Exit(1)
+		}
+		lambda.Start(func(ctx context.Context, _ json.RawMessage) error { return m.run(ctx) })
 		return
 	}
 	h, err := newHandler(context.Background())
@@ -139,6 +149,33 @@ func newHandler(ctx context.Context) (*handler, error) {
 		metrics: os.Stdout,
 		logs:    os.Stderr,
 	}, nil
+}
+
+// newMonitor makes the monitor from its environment: JOURNAL_BUCKET,
+// JOURNAL_KEY (for its public key) and JOURNAL_ORIGIN (the table's ARN).
+func newMonitor(ctx context.Context) (*monitor, error) {
+	bucket, key, origin := os.Getenv("JOURNAL_BUCKET"), os.Getenv("JOURNAL_KEY"), os.Getenv("JOURNAL_ORIGIN")
+	if bucket == "" || key == "" || origin == "" {
+		return nil, fmt.Errorf("JOURNAL_BUCKET, JOURNAL_KEY and JOURNAL_ORIGIN must be set")
+	}
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pub, err := kms.NewFromConfig(cfg).GetPublicKey(ctx, &kms.GetPublicKeyInput{KeyId: aws.String(key)})
+	if err != nil {
+		return nil, fmt.Errorf("reading the signing key's public key: %w", err)
+	}
+	vkey, err := journal.VerifierKey(origin, pub.PublicKey)
+	if err != nil {
+		return nil, err
+	}
+	verifier, err := note.NewVerifier(vkey)
+	if err != nil {
+		return nil, err
+	}
+	return &monitor{store: &journal.S3Store{Client: s3.NewFromConfig(cfg), Bucket: bucket}, verifier: verifier, table: origin,
+		db: dynamodb.NewFromConfig(cfg), metrics: os.Stdout, logs: os.Stderr}, nil
 }
 
 // invocation is what the function is invoked with: a batch of stream records
@@ -216,10 +253,13 @@ func (h *handler) checkFeed(ctx context.Context) {
 	h.metric("JournalFeedHealthy", healthy)
 }
 
-// metric writes one value of a metric in the namespace appendonly, with
-// the dimension Origin, as an embedded metric format line, which
+// metric writes one value of a metric of the journal.
+func (h *handler) metric(name string, n int) { writeMetric(h.metrics, h.seq.Origin, name, n) }
+
+// writeMetric writes one value of a metric in the namespace appendonly,
+// with the dimension Origin, as an embedded metric format line, which
 // CloudWatch turns into the metric.
-func (h *handler) metric(name string, n int) {
+func writeMetric(w io.Writer, origin, name string, n int) {
 	line, _ := json.Marshal(map[string]any{
 		"_aws": map[string]any{
 			"Timestamp": time.Now().UnixMilli(),
@@ -229,8 +269,8 @@ func (h *handler) metric(name string, n int) {
 				"Metrics":    []any{map[string]any{"Name": name, "Unit": "Count"}},
 			}},
 		},
-		"Origin": h.seq.Origin,
+		"Origin": origin,
 		name:     n,
 	})
-	fmt.Fprintln(h.metrics, string(line))
+	fmt.Fprintln(w, string(line))
 }

@@ -17,6 +17,7 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/appendonly/appendonly/internal/fakedynamo"
 	"github.com/appendonly/appendonly/journal"
 	"github.com/appendonly/appendonly/ledger"
 )
@@ -182,5 +183,79 @@ func TestLookupStream(t *testing.T) {
 	del := cfn.Event{RequestType: cfn.RequestDelete, PhysicalResourceID: stream}
 	if id, _, err := lookupStream(ctx, d, del); err != nil || id != stream {
 		t.Errorf("delete: %q %v, want nothing done", id, err)
+	}
+}
+
+// TestMonitor runs the monitor against a journal and a fake table: quiet on
+// an honest table being written (items appended but not yet journaled are
+// not read), going on from the checkpoint it kept, and alarming on an item
+// changed behind the journal's back, run after run.
+func TestMonitor(t *testing.T) {
+	f := fakedynamo.New(map[string]fakedynamo.Table{"Music": {PartitionKey: "Artist", SortKey: "SongTitle"}})
+	db, _ := f.Start(t)
+	h, store, verifier, _ := newTestHandler(t)
+	synced := 0
+	appendAndJournal := func(titles ...string) {
+		t.Helper()
+		for _, title := range titles {
+			item := map[string]ddbtypes.AttributeValue{"Artist": &ddbtypes.AttributeValueMemberS{Value: "Acme Band"}, "SongTitle": &ddbtypes.AttributeValueMemberS{Value: title}}
+			if err := ledger.Append(context.Background(), db, "Music", item); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var ev events.DynamoDBEvent
+		if err := json.Unmarshal(f.StreamEvent(synced, 0), &ev); err != nil {
+			t.Fatal(err)
+		}
+		synced = f.StreamLen()
+		for i := range ev.Records {
+			ev.Records[i].EventSourceArn = stream
+		}
+		if err := h.journal(context.Background(), ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var metrics, logs bytes.Buffer
+	m := &monitor{store: store, verifier: verifier, table: "Music", db: db, metrics: &metrics, logs: &logs}
+	run := func() string {
+		t.Helper()
+		metrics.Reset()
+		if err := m.run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return metrics.String()
+	}
+	if got := run(); !strings.Contains(got, `"JournalVerified":1`) {
+		t.Fatalf("a journal not yet written: %s %s", got, logs.String())
+	}
+	appendAndJournal("One", "Two")
+	if got := run(); !strings.Contains(got, `"JournalVerified":1`) {
+		t.Fatalf("first run: %s %s", got, logs.String())
+	}
+	kept, err := store.Versions(context.Background(), journal.MonitorCheckpointPath)
+	if err != nil || len(kept) != 1 {
+		t.Fatalf("kept checkpoints %v, %v: want one", kept, err)
+	}
+	// Busy and honest: one more journaled, one appended and not yet.
+	appendAndJournal("Three")
+	if err := ledger.Append(context.Background(), db, "Music", map[string]ddbtypes.AttributeValue{
+		"Artist": &ddbtypes.AttributeValueMemberS{Value: "Acme Band"}, "SongTitle": &ddbtypes.AttributeValueMemberS{Value: "Four"}}); err != nil {
+		t.Fatal(err)
+	}
+	store.Calls = nil
+	if got := run(); !strings.Contains(got, `"JournalVerified":1`) {
+		t.Errorf("a busy honest table: %s %s", got, logs.String())
+	}
+	if !strings.Contains(logs.String(), "1 entries appended since the checkpoint of 2 verified, up to 3") {
+		t.Errorf("the monitor did not go on from its kept checkpoint: %s", logs.String())
+	}
+	// Changed behind the journal's back, past every policy.
+	appendAndJournal("Five")
+	f.Put("Music", fakedynamo.Item{"Artist": map[string]any{"S": "Acme Band"}, "SongTitle": map[string]any{"S": "Five"}, "Year": map[string]any{"N": "1999"}})
+	for range 2 { // and again: the kept checkpoint does not move past a problem
+		logs.Reset()
+		if got := run(); !strings.Contains(got, `"JournalVerified":0`) || !strings.Contains(logs.String(), `changed: item {"Artist":"Acme Band","SongTitle":"Five"}`) {
+			t.Errorf("a changed item: %s %s", got, logs.String())
+		}
 	}
 }

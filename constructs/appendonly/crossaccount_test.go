@@ -67,8 +67,9 @@ func TestTwoAccountJournal(t *testing.T) {
 		t.Errorf("the journal's stack depends on %v, want the table's stack", deps)
 	}
 
-	// The table's account grants the journal's account two things, each to
-	// one role by name: describing the table and reading its stream.
+	// The table's account grants the journal's account three things, each
+	// to one role by name: describing the table, reading its stream, and
+	// reading its items by key.
 	table := parsed["TwoAccounts.table"]
 	_, tbl := table.Only(t, "AWS::DynamoDB::Table")
 	streamPolicy, _ := json.Marshal(props(tbl)["StreamSpecification"].(map[string]any)["ResourcePolicy"])
@@ -81,8 +82,12 @@ func TestTwoAccountJournal(t *testing.T) {
 	if lookupRole == "" || !strings.Contains(string(tablePolicy), appendonly.SidJournalDescribesTable) {
 		t.Errorf("the table's resource policy does not let the journal's lookup describe it: %s", tablePolicy)
 	}
-	if n := strings.Count(string(table.JSON(t)), journalAccount); n != 4 {
-		t.Errorf("the table's template names the journal's account %d times, want 4 (two principals, two roles)", n)
+	monitorRole := regexp.MustCompile(`appendonly-monitor-[0-9a-f]{12}`).FindString(string(tablePolicy))
+	if monitorRole == "" || !strings.Contains(string(tablePolicy), appendonly.SidJournalMonitorReads) {
+		t.Errorf("the table's resource policy does not let the journal's monitor read items: %s", tablePolicy)
+	}
+	if n := strings.Count(string(table.JSON(t)), journalAccount); n != 6 {
+		t.Errorf("the table's template names the journal's account %d times, want 6 (three principals, three roles)", n)
 	}
 
 	// The journal's account: its roles are the ones named, its mapping and
@@ -90,7 +95,7 @@ func TestTwoAccountJournal(t *testing.T) {
 	// names a principal of the table's account.
 	journal := parsed["TwoAccounts.journal"]
 	roles, _ := json.Marshal(journal.Resources("AWS::IAM::Role"))
-	for _, name := range []string{seqRole, lookupRole} {
+	for _, name := range []string{seqRole, lookupRole, monitorRole} {
 		if !strings.Contains(string(roles), `"RoleName":"`+name+`"`) {
 			t.Errorf("no role %s in the journal's account: %s", name, roles)
 		}

@@ -28,6 +28,7 @@ const (
 	SidJournalSignOnlyBySequencer  = "DenyEveryoneButSequencerSigning"
 	SidJournalNoReplicationIn      = "DenyEveryoneReplicatingIntoJournal"
 	SidDenySequencerControl        = "DenyControllingJournalSequencer"
+	SidJournalMonitorOwnPrefix     = "DenyMonitorWritingOutsideItsPrefix"
 )
 
 // journalDeleteActions remove a journal object version, hide it, or shorten
@@ -126,6 +127,7 @@ type journalResources struct {
 	bucket   awss3.Bucket
 	key      awskms.Key
 	function awslambda.Function
+	monitor  awslambda.Function
 	role     awsiam.Role
 	mapping  awslambda.EventSourceMapping
 	topic    awssns.Topic
@@ -184,6 +186,14 @@ func (t *Table) createJournal(j *JournalProps, site *journalSite, sequencerDir s
 		RoleName: site.roleName(func(c *crossAccount) string { return c.sequencerRole }),
 	})
 
+	// The monitor's role, named in the bucket policy.
+	monitorRole := awsiam.NewRole(scope, jsii.String("MonitorRole"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+		Description: jsii.String("The journal's monitor: verifies what was appended since it last did, reads the new items, keeps its checkpoint."),
+		RoleName:    site.roleName(func(c *crossAccount) string { return c.monitorRole }),
+	})
+	monitorArn := *monitorRole.RoleArn()
+
 	key := awskms.NewKey(scope, jsii.String("JournalKey"), &awskms.KeyProps{
 		Description:   jsii.String("Signs the checkpoints of an append-only table's journal (Ed25519)."),
 		KeySpec:       awskms.KeySpec_ECC_NIST_EDWARDS25519,
@@ -204,7 +214,10 @@ func (t *Table) createJournal(j *JournalProps, site *journalSite, sequencerDir s
 	policy := []statement{
 		{sid: SidJournalWriteOnlyBySequencer, effect: "Deny", principal: map[string]any{"AWS": "*"},
 			actions: []string{"s3:PutObject"}, resources: []string{objects},
-			condition: map[string]any{"ArnNotEquals": map[string]any{"aws:PrincipalArn": roleArn}}},
+			condition: map[string]any{"ArnNotEquals": map[string]any{"aws:PrincipalArn": []any{roleArn, monitorArn}}}},
+		{sid: SidJournalMonitorOwnPrefix, effect: "Deny", principal: map[string]any{"AWS": "*"},
+			actions: []string{"s3:PutObject"}, notResources: []string{*bucket.ArnForObjects(jsii.String(monitorPrefix + "*"))},
+			condition: map[string]any{"ArnEquals": map[string]any{"aws:PrincipalArn": monitorArn}}},
 		{sid: SidJournalNoDelete, effect: "Deny", principal: map[string]any{"AWS": "*"},
 			actions: journalDeleteActions, resources: []string{objects}},
 		{sid: SidJournalProtect, effect: "Deny", principal: map[string]any{"AWS": "*"},
@@ -321,7 +334,9 @@ func (t *Table) createJournal(j *JournalProps, site *journalSite, sequencerDir s
 	mapping.Node().DefaultChild().(awslambda.CfnEventSourceMapping).AddPropertyOverride(
 		jsii.String("DestinationConfig.OnFailure.Destination"), topic.TopicArn())
 
-	res := &journalResources{bucket: bucket, key: key, function: fn, role: role, mapping: mapping, topic: topic}
+	monitor := site.createMonitor(t, j, sequencerDir, monitorRole, bucket, key)
+
+	res := &journalResources{bucket: bucket, key: key, function: fn, role: role, mapping: mapping, topic: topic, monitor: monitor}
 	if site.cross == nil {
 		// Across accounts the table account's principals have no way to
 		// the sequencer at all.
@@ -329,7 +344,7 @@ func (t *Table) createJournal(j *JournalProps, site *journalSite, sequencerDir s
 		res.control = &statement{sid: SidDenySequencerControl, effect: "Deny", actions: sequencerControlActions,
 			resources: []string{t.refs.sequencer, t.refs.sequencerMapping, t.refs.sequencerRole}}
 	}
-	site.watch(res, interval)
+	site.watch(res, interval, j.monitorInterval())
 	t.journal = res
 }
 

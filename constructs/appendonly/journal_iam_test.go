@@ -11,6 +11,19 @@ import (
 	"github.com/appendonly/appendonly/internal/iamsim"
 )
 
+// sequencerID is the logical id of the journal's sequencer: the function
+// told the table's stream.
+func sequencerID(t *testing.T, tmpl cdktest.Template) string {
+	t.Helper()
+	for id, fn := range tmpl.Resources("AWS::Lambda::Function") {
+		if env, _ := json.Marshal(props(fn)["Environment"]); strings.Contains(string(env), "JOURNAL_STREAM") {
+			return id
+		}
+	}
+	t.Fatal("no sequencer in the template")
+	return ""
+}
+
 // readmeSCP is the organization policy the README gives for the journal's
 // sequencer, between its markers, with its placeholders filled in.
 func readmeSCP(t *testing.T, fn, mapping, role, deployer string) iamsim.NamedPolicy {
@@ -62,7 +75,8 @@ func TestNobodyButTheStreamSpeaksAsTheSequencer(t *testing.T) {
 		}
 		return a
 	}
-	fn, mapping := arn("AWS::Lambda::Function"), arn("AWS::Lambda::EventSourceMapping")
+	mapping := arn("AWS::Lambda::EventSourceMapping")
+	fn, _ := env.Arn(sequencerID(t, tmpl))
 	var role string
 	for id := range tmpl.Resources("AWS::IAM::Role") {
 		if strings.Contains(id, "SequencerRole") {

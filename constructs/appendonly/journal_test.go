@@ -59,7 +59,7 @@ func TestJournalResources(t *testing.T) {
 	}
 	_, bp := tmpl.Only(t, "AWS::S3::BucketPolicy")
 	doc, _ := json.Marshal(props(bp)["PolicyDocument"])
-	for _, sid := range []string{appendonly.SidJournalWriteOnlyBySequencer, appendonly.SidJournalNoDelete, appendonly.SidJournalProtect, appendonly.SidJournalNoReplicationIn} {
+	for _, sid := range []string{appendonly.SidJournalWriteOnlyBySequencer, appendonly.SidJournalMonitorOwnPrefix, appendonly.SidJournalNoDelete, appendonly.SidJournalProtect, appendonly.SidJournalNoReplicationIn} {
 		if !strings.Contains(string(doc), sid) {
 			t.Errorf("the bucket policy has no %s", sid)
 		}
@@ -69,7 +69,8 @@ func TestJournalResources(t *testing.T) {
 		e["BisectBatchOnFunctionError"] != true || e["DestinationConfig"] == nil {
 		t.Errorf("event source mapping %v, want one batch per shard, a 30 s window, retries until success, bisected, discarded batches reported", e)
 	}
-	fnID, fn := tmpl.Only(t, "AWS::Lambda::Function")
+	fnID := sequencerID(t, tmpl)
+	fn := tmpl.Resources("AWS::Lambda::Function")[fnID]
 	tableID, _ := tmpl.Only(t, "AWS::DynamoDB::Table")
 	if env, _ := json.Marshal(props(fn)["Environment"]); !strings.Contains(string(env), `"JOURNAL_STREAM":{"Fn::GetAtt":["`+tableID+`","StreamArn"]}`) {
 		t.Errorf("the sequencer is not told the table's stream: %s", env)
@@ -91,16 +92,27 @@ func TestJournalResources(t *testing.T) {
 	// notifying the topic; the feed check on a schedule; the management
 	// events on the sequencer, its role and the journal's protection.
 	alarmsJSON, _ := json.Marshal(tmpl.Resources("AWS::CloudWatch::Alarm"))
-	for _, metric := range []string{"JournaledMutations", "IteratorAge", "JournalTampering", "JournalFeedHealthy", "Errors"} {
+	for _, metric := range []string{"JournaledMutations", "IteratorAge", "JournalTampering", "JournalFeedHealthy", "Errors", "JournalVerified"} {
 		if !strings.Contains(string(alarmsJSON), `"MetricName":"`+metric+`"`) {
 			t.Errorf("no alarm on %s", metric)
 		}
 	}
-	if n := len(tmpl.Resources("AWS::CloudWatch::Alarm")); n != 5 {
-		t.Errorf("%d alarms, want 5", n)
+	if n := len(tmpl.Resources("AWS::CloudWatch::Alarm")); n != 6 {
+		t.Errorf("%d alarms, want 6", n)
+	}
+	// The monitor: the sequencer's binary on a schedule, writing its own
+	// prefix of the bucket and nothing else, unable to sign.
+	var monitor map[string]any
+	for _, f := range tmpl.Resources("AWS::Lambda::Function") {
+		if env, _ := json.Marshal(props(f)["Environment"]); strings.Contains(string(env), `"APPENDONLY_FUNCTION":"monitor"`) {
+			monitor = f
+		}
+	}
+	if monitor == nil {
+		t.Error("no monitor function")
 	}
 	rules, _ := json.Marshal(tmpl.Resources("AWS::Events::Rule"))
-	for _, want := range []string{`"ScheduleExpression":"rate(3 minutes)"`, `"aws.lambda"`, `"aws.iam"`, `"aws.s3"`, `"aws.kms"`} {
+	for _, want := range []string{`"ScheduleExpression":"rate(3 minutes)"`, `"ScheduleExpression":"rate(15 minutes)"`, `"aws.lambda"`, `"aws.iam"`, `"aws.s3"`, `"aws.kms"`} {
 		if !strings.Contains(string(rules), want) {
 			t.Errorf("the rules lack %s: %s", want, rules)
 		}

@@ -17,6 +17,7 @@ import (
 const (
 	SidJournalDescribesTable = "AllowJournalAccountDescribingTable"
 	SidJournalReadsStream    = "AllowJournalSequencerReadingStream"
+	SidJournalMonitorReads   = "AllowJournalMonitorReadingItems"
 )
 
 // journalSite is where the journal's resources go, and how they name the
@@ -42,7 +43,7 @@ type crossAccount struct {
 	// Role names in the journal's account: the sequencer's, which the
 	// stream's resource policy lets read the stream, and the stream
 	// lookup's, which the table's lets describe the table.
-	sequencerRole, lookupRole string
+	sequencerRole, lookupRole, monitorRole string
 }
 
 // newCrossAccount checks that the table's stack and the journal's can hold
@@ -61,7 +62,7 @@ func newCrossAccount(tableStack, journalStack awscdk.Stack, tableName string) (*
 		return nil, fmt.Errorf("Journal.Stack: the journal's stack is in %s, the table's in %s: a Lambda function reads a stream of its own Region", jRegion, c.region)
 	}
 	h := fmt.Sprintf("%x", sha256.Sum256([]byte(c.tableAccount+":"+c.region+":"+tableName)))[:12]
-	c.sequencerRole, c.lookupRole = "appendonly-sequencer-"+h, "appendonly-stream-lookup-"+h
+	c.sequencerRole, c.lookupRole, c.monitorRole = "appendonly-sequencer-"+h, "appendonly-stream-lookup-"+h, "appendonly-monitor-"+h
 	return c, nil
 }
 
@@ -84,6 +85,15 @@ func (c *crossAccount) tableStatement(arn func(string) string) statement {
 	return statement{sid: SidJournalDescribesTable, effect: "Allow", principal: map[string]any{"AWS": arn(c.journalRoot())},
 		actions: []string{"dynamodb:DescribeTable"}, resources: []string{"*"},
 		condition: map[string]any{"ArnEquals": map[string]any{"aws:PrincipalArn": arn(c.roleArn(c.lookupRole))}}}
+}
+
+// monitorStatement lets the journal's monitor read the table's items by
+// key, to compare them with what was journaled: the table's resource
+// policy.
+func (c *crossAccount) monitorStatement(arn func(string) string) statement {
+	return statement{sid: SidJournalMonitorReads, effect: "Allow", principal: map[string]any{"AWS": arn(c.journalRoot())},
+		actions: []string{"dynamodb:GetItem"}, resources: []string{"*"},
+		condition: map[string]any{"ArnEquals": map[string]any{"aws:PrincipalArn": arn(c.roleArn(c.monitorRole))}}}
 }
 
 // streamStatement lets the journal's sequencer read the table's stream:

@@ -27,6 +27,7 @@ const (
 	AlarmJournalTampering   = "JournalTamperingAlarm"
 	AlarmJournalFeed        = "JournalFeedAlarm"
 	AlarmSequencerErrors    = "SequencerErrorsAlarm"
+	AlarmJournalMonitor     = "JournalMonitorAlarm"
 )
 
 // alarmTopic makes the SNS topic the journal's alarms and rules notify,
@@ -71,7 +72,7 @@ func (s *journalSite) alarmTopic(arn func(string) string) (awskms.Key, awssns.To
 // it); the sequencer failing; and any change of the sequencer, its
 // mapping or role, or the journal's bucket or key (management events,
 // from CloudTrail through EventBridge).
-func (s *journalSite) watch(j *journalResources, interval time.Duration) {
+func (s *journalSite) watch(j *journalResources, interval, monitorInterval time.Duration) {
 	t := s.scope
 	origin := map[string]*string{"Origin": jsii.String(s.origin)}
 	metric := func(name, statistic string, period time.Duration) awscloudwatch.Metric {
@@ -112,6 +113,13 @@ func (s *journalSite) watch(j *journalResources, interval time.Duration) {
 			ComparisonOperator: awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD,
 			TreatMissingData:   awscloudwatch.TreatMissingData_BREACHING,
 		})
+	alarm(AlarmJournalMonitor, "The journal's monitor found a problem in what was appended since it last verified (a changed, deleted or modified item, a rewritten past), "+
+		"or did not report, in two runs in a row: its logs say what; run appendonly verify.",
+		&awscloudwatch.AlarmProps{
+			Metric: metric("JournalVerified", "Minimum", monitorInterval), Threshold: jsii.Number(1), EvaluationPeriods: jsii.Number(2),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD,
+			TreatMissingData:   awscloudwatch.TreatMissingData_BREACHING,
+		})
 	alarm(AlarmSequencerErrors, "The journal's sequencer failed in two 5-minute periods in a row: records wait in the stream, which keeps them 24 hours.",
 		&awscloudwatch.AlarmProps{
 			Metric: j.function.MetricErrors(&awscloudwatch.MetricOptions{
@@ -141,12 +149,13 @@ func (s *journalSite) watch(j *journalResources, interval time.Duration) {
 	cloudTrail := jsii.Strings("AWS API Call via CloudTrail")
 	writes := []any{false}
 	awsevents.NewRule(t, jsii.String("SequencerChangedRule"), &awsevents.RuleProps{
-		Description: jsii.String("The journal's sequencer or its event source mapping was changed."),
+		Description: jsii.String("The journal's sequencer, its event source mapping, or its monitor was changed."),
 		EventPattern: &awsevents.EventPattern{Source: jsii.Strings("aws.lambda"), DetailType: cloudTrail,
 			Detail: &map[string]any{"readOnly": writes, "eventName": []any{map[string]any{"anything-but": map[string]any{"prefix": "Invoke"}}},
 				"$or": []any{
 					map[string]any{"requestParameters": map[string]any{"functionName": []any{map[string]any{"suffix": *j.function.FunctionName()}}}},
 					map[string]any{"requestParameters": map[string]any{"uUID": []any{*j.mapping.EventSourceMappingId()}}},
+					map[string]any{"requestParameters": map[string]any{"functionName": []any{map[string]any{"suffix": *j.monitor.FunctionName()}}}},
 				}}},
 		Targets: notify,
 	})

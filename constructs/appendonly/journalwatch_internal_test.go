@@ -185,6 +185,7 @@ func TestJournalRulesMatchChangesNotReads(t *testing.T) {
 		{"its code changed", event("aws.lambda", "UpdateFunctionCode20150331v2", false, params("functionName", fnArn)), true},
 		{"its configuration changed, by name", event("aws.lambda", "UpdateFunctionConfiguration20150331v2", false, params("functionName", fn)), true},
 		{"its concurrency set", event("aws.lambda", "PutFunctionConcurrency20171031", false, params("functionName", fn)), true},
+		{"the monitor's code changed", event("aws.lambda", "UpdateFunctionCode20150331v2", false, params("functionName", "<LedgerMonitor6AF5761B>")), true},
 		{"an invoke permission added", event("aws.lambda", "AddPermission20150331v2", false, params("functionName", fn)), true},
 		{"its mapping disabled", event("aws.lambda", "UpdateEventSourceMapping20150331", false, params("uUID", mapping)), true},
 		{"its mapping deleted", event("aws.lambda", "DeleteEventSourceMapping20150331", false, params("uUID", mapping)), true},

@@ -326,7 +326,7 @@ func (t *Table) createTable(props *Props, prot protection) {
 	if props.Enforcement == EnforceTableWide {
 		stmts := prot.resourceStatements(arn)
 		if t.cross != nil {
-			stmts = append(stmts, t.cross.tableStatement(arn))
+			stmts = append(stmts, t.cross.tableStatement(arn), t.cross.monitorStatement(arn))
 		}
 		rpStmts = stmts
 		if tp.ResourcePolicy == nil {
@@ -384,16 +384,22 @@ type statement struct {
 	principal any // for resource policies
 	actions   []string
 	resources []string
-	condition map[string]any
+	// notResources replaces resources: every resource but these.
+	notResources []string
+	condition    map[string]any
 }
 
 // json is the statement as CDK renders it: a list of one is a single value.
 func (s statement) json() map[string]any {
 	m := map[string]any{
-		"Sid":      s.sid,
-		"Effect":   s.effect,
-		"Action":   oneOrList(s.actions),
-		"Resource": oneOrList(s.resources),
+		"Sid":    s.sid,
+		"Effect": s.effect,
+		"Action": oneOrList(s.actions),
+	}
+	if s.notResources != nil {
+		m["NotResource"] = oneOrList(s.notResources)
+	} else {
+		m["Resource"] = oneOrList(s.resources)
 	}
 	if s.principal != nil {
 		m["Principal"] = s.principal

@@ -171,6 +171,11 @@ func TestValidationErrors(t *testing.T) {
 		{"journal interval not whole seconds", withTable(func(p *appendonly.Props) {
 			p.Journal = &appendonly.JournalProps{CheckpointInterval: 10500 * time.Millisecond}
 		}), "Journal.CheckpointInterval: 10.5s is out of range"},
+		{"journal monitor too often", withTable(func(p *appendonly.Props) { p.Journal = &appendonly.JournalProps{MonitorInterval: time.Minute} }),
+			"Journal.MonitorInterval: 1m0s is out of range: 5m to 24h, in whole minutes"},
+		{"journal monitor not whole minutes", withTable(func(p *appendonly.Props) {
+			p.Journal = &appendonly.JournalProps{MonitorInterval: 10*time.Minute + time.Second}
+		}), "Journal.MonitorInterval: 10m1s is out of range"},
 		{"journal batch", withTable(func(p *appendonly.Props) { p.Journal = &appendonly.JournalProps{BatchSize: 10001} }),
 			"Journal.BatchSize: 10001 is out of range: 1 to 10000"},
 		{"journal bucket name", withTable(func(p *appendonly.Props) { p.Journal = &appendonly.JournalProps{BucketName: "My_Bucket"} }),

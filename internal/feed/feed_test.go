@@ -292,9 +292,21 @@ func feedAlarm(t *testing.T, tmpl template) (alarm, time.Duration) {
 	if !found {
 		t.Fatal("the template has no alarm on JournalFeedHealthy")
 	}
+	// The schedule whose target is the sequencer: the function told the
+	// table's stream.
+	var sequencer string
+	for _, id := range tmpl.ofType("AWS::Lambda::Function") {
+		if env, _ := json.Marshal(tmpl.Resources[id].Properties["Environment"]); strings.Contains(string(env), "JOURNAL_STREAM") {
+			sequencer = id
+		}
+	}
 	var every time.Duration
 	for _, id := range tmpl.ofType("AWS::Events::Rule") {
 		expr, _ := tmpl.Resources[id].Properties["ScheduleExpression"].(string)
+		targets, _ := json.Marshal(tmpl.Resources[id].Properties["Targets"])
+		if !strings.Contains(string(targets), `"Fn::GetAtt":["`+sequencer+`","Arn"]`) {
+			continue
+		}
 		if rate, ok := strings.CutPrefix(expr, "rate("); ok {
 			d, err := time.ParseDuration(strings.NewReplacer(" minutes)", "m", " minute)", "m").Replace(rate))
 			if err != nil {
