@@ -2,11 +2,13 @@ package journal
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -95,4 +97,38 @@ func parseBatch(data []byte) (*batchIndex, error) {
 		b.keys = append(b.keys, binary.BigEndian.Uint64(rest[16*i+8:]))
 	}
 	return b, nil
+}
+
+// eachBatch reads the sidecars written since since (all of them for the
+// zero time), parallel at a time, and calls f with each, under a lock.
+// A sidecar that is gone or does not parse is passed over: it is no
+// evidence of anything, and at worst a record is journaled twice, which
+// verify names.
+func eachBatch(ctx context.Context, st Store, since time.Time, parallelism int, f func(*batchIndex)) error {
+	after := ""
+	if !since.IsZero() {
+		after = batchesSince(since)
+	}
+	names, err := st.List(ctx, batchPrefix, after)
+	if err != nil {
+		return err
+	}
+	var mu sync.Mutex
+	return parallel(len(names), parallelism, func(k int) error {
+		data, err := st.Get(ctx, names[k])
+		if errors.Is(err, ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		b, err := parseBatch(data)
+		if err != nil {
+			return nil
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		f(b)
+		return nil
+	})
 }

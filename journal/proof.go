@@ -10,7 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
+	"time"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -122,33 +122,14 @@ func Prove(ctx context.Context, s Store, v note.Verifier, key []byte, cp []byte)
 	}
 	// The key's entries: the positions the sidecars name it at, each
 	// confirmed by the entry itself (a stale sidecar names another's).
-	names, err := s.List(ctx, batchPrefix, "")
-	if err != nil {
-		return nil, err
-	}
 	kh := shortHash(key)
-	var mu sync.Mutex
 	candidates := map[int64]int64{} // index -> the claim's start
-	if err := parallel(len(names), 16, func(k int) error {
-		data, err := s.Get(ctx, names[k])
-		if errors.Is(err, ErrNotExist) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		b, err := parseBatch(data)
-		if err != nil {
-			return nil
-		}
-		mu.Lock()
-		defer mu.Unlock()
+	if err := eachBatch(ctx, s, time.Time{}, 16, func(b *batchIndex) {
 		for pos, h := range b.keys {
 			if h == kh {
 				candidates[b.start+int64(pos)] = b.start
 			}
 		}
-		return nil
 	}); err != nil {
 		return nil, err
 	}

@@ -453,32 +453,18 @@ func (s *Sequencer) journaled(ctx context.Context, ids []string, oldest time.Tim
 	if len(ids) == 0 {
 		return have, nil
 	}
-	names, err := s.Store.List(ctx, batchPrefix, batchesSince(oldest.Add(-DedupClockSkew)))
-	if err != nil {
-		return nil, err
-	}
 	want := map[uint64][]int{}
 	for i, id := range ids {
 		h := shortHash([]byte(id))
 		want[h] = append(want[h], i)
 	}
 	// start -> position in the claim -> the records it may be
-	var mu sync.Mutex
 	hits := map[int64]map[int][]int{}
-	if err := s.each(len(names), func(k int) error {
-		data, err := s.Store.Get(ctx, names[k])
-		if errors.Is(err, ErrNotExist) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		b, err := parseBatch(data)
-		if err != nil {
-			return nil // not evidence of anything: at worst a record journaled twice, which verify names
-		}
-		mu.Lock()
-		defer mu.Unlock()
+	since := oldest.Add(-DedupClockSkew)
+	if oldest.IsZero() {
+		since = time.Time{}
+	}
+	if err := eachBatch(ctx, s.Store, since, s.Parallel, func(b *batchIndex) {
 		for pos, ev := range b.events {
 			for _, i := range want[ev] {
 				if hits[b.start] == nil {
@@ -487,15 +473,15 @@ func (s *Sequencer) journaled(ctx context.Context, ids []string, oldest time.Tim
 				hits[b.start][pos] = append(hits[b.start][pos], i)
 			}
 		}
-		return nil
 	}); err != nil {
 		return nil, err
 	}
+	var mu sync.Mutex
 	starts := make([]int64, 0, len(hits))
 	for start := range hits {
 		starts = append(starts, start)
 	}
-	err = s.each(len(starts), func(k int) error {
+	err := s.each(len(starts), func(k int) error {
 		start := starts[k]
 		data, _, err := getThrough(ctx, s.Store, sequencePath(start))
 		if errors.Is(err, ErrNotExist) {

@@ -107,11 +107,11 @@ func newHandler(ctx context.Context) (*handler, error) {
 		return nil, err
 	}
 	k := kms.NewFromConfig(cfg)
-	pub, err := k.GetPublicKey(ctx, &kms.GetPublicKeyInput{KeyId: aws.String(key)})
+	der, verifier, err := verifierOf(ctx, k, key, origin)
 	if err != nil {
-		return nil, fmt.Errorf("reading the signing key's public key: %w", err)
+		return nil, err
 	}
-	signer, err := journal.NewEd25519Signer(origin, pub.PublicKey, func(msg []byte) ([]byte, error) {
+	signer, err := journal.NewEd25519Signer(origin, der, func(msg []byte) ([]byte, error) {
 		out, err := k.Sign(ctx, &kms.SignInput{
 			KeyId:            aws.String(key),
 			Message:          msg,
@@ -123,14 +123,6 @@ func newHandler(ctx context.Context) (*handler, error) {
 		}
 		return out.Signature, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	vkey, err := journal.VerifierKey(origin, pub.PublicKey)
-	if err != nil {
-		return nil, err
-	}
-	verifier, err := note.NewVerifier(vkey)
 	if err != nil {
 		return nil, err
 	}
@@ -151,6 +143,21 @@ func newHandler(ctx context.Context) (*handler, error) {
 	}, nil
 }
 
+// verifierOf reads the signing key's public key (DER) from KMS and makes
+// the journal's verifier, named origin.
+func verifierOf(ctx context.Context, k *kms.Client, key, origin string) ([]byte, note.Verifier, error) {
+	pub, err := k.GetPublicKey(ctx, &kms.GetPublicKeyInput{KeyId: aws.String(key)})
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading the signing key's public key: %w", err)
+	}
+	vkey, err := journal.VerifierKey(origin, pub.PublicKey)
+	if err != nil {
+		return nil, nil, err
+	}
+	v, err := note.NewVerifier(vkey)
+	return pub.PublicKey, v, err
+}
+
 // newMonitor makes the monitor from its environment: JOURNAL_BUCKET,
 // JOURNAL_KEY (for its public key) and JOURNAL_ORIGIN (the table's ARN).
 func newMonitor(ctx context.Context) (*monitor, error) {
@@ -162,15 +169,7 @@ func newMonitor(ctx context.Context) (*monitor, error) {
 	if err != nil {
 		return nil, err
 	}
-	pub, err := kms.NewFromConfig(cfg).GetPublicKey(ctx, &kms.GetPublicKeyInput{KeyId: aws.String(key)})
-	if err != nil {
-		return nil, fmt.Errorf("reading the signing key's public key: %w", err)
-	}
-	vkey, err := journal.VerifierKey(origin, pub.PublicKey)
-	if err != nil {
-		return nil, err
-	}
-	verifier, err := note.NewVerifier(vkey)
+	_, verifier, err := verifierOf(ctx, kms.NewFromConfig(cfg), key, origin)
 	if err != nil {
 		return nil, err
 	}

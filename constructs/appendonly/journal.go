@@ -254,10 +254,7 @@ func (t *Table) createJournal(j *JournalProps, site *journalSite, sequencerDir s
 			docPath: []string{"KeyPolicy"}, stmts: keyStmts, docProp: "DeployerPrincipalArns and ExemptPrincipalArns"},
 	)
 
-	logs := awslogs.NewLogGroup(scope, jsii.String("SequencerLogs"), &awslogs.LogGroupProps{
-		Retention:     awslogs.RetentionDays_ONE_YEAR,
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
-	})
+	logs := site.logGroup("SequencerLogs", awscdk.RemovalPolicy_RETAIN)
 	// The alarm topic's key: CloudWatch and EventBridge publish only to a
 	// topic whose key policy lets them (an AWS managed key's cannot).
 	topicKey, topic := site.alarmTopic(arn)
@@ -300,12 +297,6 @@ func (t *Table) createJournal(j *JournalProps, site *journalSite, sequencerDir s
 			"Action::kms:GenerateDataKey*",
 			"Resource::*",
 		}})
-	waiveControls(logs, "cloudwatch_log_group_encrypted_check", "CT.CLOUDWATCH.PR.3", reasonLogsUnencrypted)
-	suppressNag(logs,
-		nagSuppression{id: "NIST.800.53.R5-CloudWatchLogGroupEncrypted", reason: reasonLogsUnencrypted},
-		nagSuppression{id: "HIPAA.Security-CloudWatchLogGroupEncrypted", reason: reasonLogsUnencrypted},
-		nagSuppression{id: "PCI.DSS.321-CloudWatchLogGroupEncrypted", reason: reasonLogsUnencrypted},
-	)
 
 	fn := site.function("Sequencer", sequencerDir, role, logs, seqPolicy, 1024, 5*time.Minute,
 		"Puts every item appended to the table into its signed, locked journal.", map[string]*string{
@@ -368,6 +359,24 @@ func (s *journalSite) function(id, dir string, role awsiam.Role, logs awslogs.Lo
 	waiveFunction(fn)
 	dependOnPolicyAlone(s.stack, fn, policy)
 	return fn
+}
+
+// logGroup makes the log group of one of the journal's functions, with
+// the control and cdk-nag rules it does not meet recorded on it: it holds
+// counts and the problems found, never item content, and is not encrypted
+// with a key of its own.
+func (s *journalSite) logGroup(id string, removal awscdk.RemovalPolicy) awslogs.LogGroup {
+	logs := awslogs.NewLogGroup(s.scope, jsii.String(id), &awslogs.LogGroupProps{
+		Retention:     awslogs.RetentionDays_ONE_YEAR,
+		RemovalPolicy: removal,
+	})
+	waiveControls(logs, "cloudwatch_log_group_encrypted_check", "CT.CLOUDWATCH.PR.3", reasonLogsUnencrypted)
+	suppressNag(logs,
+		nagSuppression{id: "NIST.800.53.R5-CloudWatchLogGroupEncrypted", reason: reasonLogsUnencrypted},
+		nagSuppression{id: "HIPAA.Security-CloudWatchLogGroupEncrypted", reason: reasonLogsUnencrypted},
+		nagSuppression{id: "PCI.DSS.321-CloudWatchLogGroupEncrypted", reason: reasonLogsUnencrypted},
+	)
+	return logs
 }
 
 // waiveFunction records on one of the journal's functions the controls and

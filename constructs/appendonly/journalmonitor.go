@@ -10,7 +10,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/jsii-runtime-go"
 )
@@ -25,16 +24,7 @@ const monitorPrefix = "appendonly/monitor/"
 // accounts through the table's resource policy), and writes its own
 // prefix of the bucket only; it cannot sign.
 func (s *journalSite) createMonitor(t *Table, j *JournalProps, dir string, role awsiam.Role, bucket awss3.Bucket, key awskms.Key) awslambda.Function {
-	logs := awslogs.NewLogGroup(s.scope, jsii.String("MonitorLogs"), &awslogs.LogGroupProps{
-		Retention:     awslogs.RetentionDays_ONE_YEAR,
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
-	})
-	waiveControls(logs, "cloudwatch_log_group_encrypted_check", "CT.CLOUDWATCH.PR.3", reasonLogsUnencrypted)
-	suppressNag(logs,
-		nagSuppression{id: "NIST.800.53.R5-CloudWatchLogGroupEncrypted", reason: reasonLogsUnencrypted},
-		nagSuppression{id: "HIPAA.Security-CloudWatchLogGroupEncrypted", reason: reasonLogsUnencrypted},
-		nagSuppression{id: "PCI.DSS.321-CloudWatchLogGroupEncrypted", reason: reasonLogsUnencrypted},
-	)
+	logs := s.logGroup("MonitorLogs", awscdk.RemovalPolicy_RETAIN)
 	allow := func(sid string, actions []string, resources ...string) statement {
 		return statement{sid: sid, effect: "Allow", actions: actions, resources: resources}
 	}

@@ -7,7 +7,6 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 )
@@ -158,16 +157,7 @@ func (s *journalSite) lookupStream(arn func(string) string, sequencerDir string)
 		Description: jsii.String("Describes the append-only table, in its account, to learn its stream's ARN."),
 		RoleName:    jsii.String(s.cross.lookupRole),
 	})
-	logs := awslogs.NewLogGroup(s.scope, jsii.String("StreamLookupLogs"), &awslogs.LogGroupProps{
-		Retention:     awslogs.RetentionDays_ONE_YEAR,
-		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
-	})
-	waiveControls(logs, "cloudwatch_log_group_encrypted_check", "CT.CLOUDWATCH.PR.3", reasonLogsUnencrypted)
-	suppressNag(logs,
-		nagSuppression{id: "NIST.800.53.R5-CloudWatchLogGroupEncrypted", reason: reasonLogsUnencrypted},
-		nagSuppression{id: "HIPAA.Security-CloudWatchLogGroupEncrypted", reason: reasonLogsUnencrypted},
-		nagSuppression{id: "PCI.DSS.321-CloudWatchLogGroupEncrypted", reason: reasonLogsUnencrypted},
-	)
+	logs := s.logGroup("StreamLookupLogs", awscdk.RemovalPolicy_DESTROY)
 	policy := awsiam.NewManagedPolicy(s.scope, jsii.String("StreamLookupPolicy"), &awsiam.ManagedPolicyProps{
 		Description: jsii.String("Describe the append-only table across accounts, and write the lookup's logs."),
 		Document: policyDocument([]statement{
