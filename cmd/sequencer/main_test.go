@@ -258,4 +258,13 @@ func TestMonitor(t *testing.T) {
 			t.Errorf("a changed item: %s %s", got, logs.String())
 		}
 	}
+	// A kept checkpoint nobody signed (written past the bucket policy) is a
+	// problem, never a starting point.
+	if err := store.AddVersion(context.Background(), journal.MonitorCheckpointPath, []byte("forged")); err != nil {
+		t.Fatal(err)
+	}
+	logs.Reset()
+	if got := run(); !strings.Contains(got, `"JournalVerified":0`) || !strings.Contains(logs.String(), "the checkpoint the monitor kept") {
+		t.Errorf("a forged kept checkpoint: %s %s", got, logs.String())
+	}
 }

@@ -183,6 +183,8 @@ func (t *Table) arnBound(r string) int {
 		{t.refs.sequencer, maxFunctionArn},
 		{t.refs.sequencerMapping, maxMappingArn},
 		{t.refs.sequencerRole, maxRoleArn},
+		{t.refs.monitor, maxFunctionArn},
+		{t.refs.monitorRole, maxRoleArn},
 	} {
 		if ref.token != "" && strings.HasPrefix(r, ref.token) {
 			return len(r) - len(ref.token) + ref.bound

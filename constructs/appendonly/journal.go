@@ -75,8 +75,9 @@ var journalReplicationActions = []string{
 // configuration, layers, concurrency, permissions or URL, deleting it,
 // changing or removing its event source mapping, and changing, passing or
 // deleting its role. The construct's principals are denied them on the
-// sequencer, its mapping and its role; the README gives the organization
-// policy that denies them to everyone but the deployer.
+// sequencer, its mapping and its role, and on the monitor and its role
+// (whose code, changed, could report all is well); the README gives the
+// organization policy that denies them to everyone but the deployer.
 var sequencerControlActions = []string{
 	"iam:AttachRolePolicy",
 	"iam:DeleteRole",
@@ -128,6 +129,7 @@ type journalResources struct {
 	key      awskms.Key
 	function awslambda.Function
 	monitor  awslambda.Function
+	lookup   awslambda.Function // nil beside the table
 	role     awsiam.Role
 	mapping  awslambda.EventSourceMapping
 	topic    awssns.Topic
@@ -258,8 +260,9 @@ func (t *Table) createJournal(j *JournalProps, site *journalSite, sequencerDir s
 	// The alarm topic's key: CloudWatch and EventBridge publish only to a
 	// topic whose key policy lets them (an AWS managed key's cannot).
 	topicKey, topic := site.alarmTopic(arn)
+	var lookup awslambda.Function // across accounts
 	if site.cross != nil {
-		site.lookupStream(arn, sequencerDir)
+		lookup = site.lookupStream(arn, sequencerDir)
 	}
 
 	// The sequencer's permissions, in a customer managed policy: the
@@ -327,13 +330,14 @@ func (t *Table) createJournal(j *JournalProps, site *journalSite, sequencerDir s
 
 	monitor := site.createMonitor(t, j, sequencerDir, monitorRole, bucket, key)
 
-	res := &journalResources{bucket: bucket, key: key, function: fn, role: role, mapping: mapping, topic: topic, monitor: monitor}
+	res := &journalResources{bucket: bucket, key: key, function: fn, role: role, mapping: mapping, topic: topic, monitor: monitor, lookup: lookup}
 	if site.cross == nil {
 		// Across accounts the table account's principals have no way to
 		// the sequencer at all.
 		t.refs.sequencer, t.refs.sequencerMapping, t.refs.sequencerRole = *fn.FunctionArn(), *mapping.EventSourceMappingArn(), roleArn
+		t.refs.monitor, t.refs.monitorRole = *monitor.FunctionArn(), monitorArn
 		res.control = &statement{sid: SidDenySequencerControl, effect: "Deny", actions: sequencerControlActions,
-			resources: []string{t.refs.sequencer, t.refs.sequencerMapping, t.refs.sequencerRole}}
+			resources: []string{t.refs.sequencer, t.refs.sequencerMapping, t.refs.sequencerRole, t.refs.monitor, t.refs.monitorRole}}
 	}
 	site.watch(res, interval, j.monitorInterval())
 	t.journal = res

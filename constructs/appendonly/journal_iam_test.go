@@ -26,7 +26,7 @@ func sequencerID(t *testing.T, tmpl cdktest.Template) string {
 
 // readmeSCP is the organization policy the README gives for the journal's
 // sequencer, between its markers, with its placeholders filled in.
-func readmeSCP(t *testing.T, fn, mapping, role, deployer string) iamsim.NamedPolicy {
+func readmeSCP(t *testing.T, fn, mapping, role, monitor, monitorRole, deployer string) iamsim.NamedPolicy {
 	t.Helper()
 	_, block, ok := strings.Cut(cdktest.README(t), "<!-- sequencer-scp:begin -->")
 	block, _, ok2 := strings.Cut(block, "<!-- sequencer-scp:end -->")
@@ -35,7 +35,8 @@ func readmeSCP(t *testing.T, fn, mapping, role, deployer string) iamsim.NamedPol
 	}
 	block = strings.TrimSpace(block)
 	block = strings.TrimSuffix(strings.TrimPrefix(block, "```json"), "```")
-	block = strings.NewReplacer("<SequencerFunctionArn>", fn, "<SequencerMappingArn>", mapping, "<SequencerRoleArn>", role, "<DeployerRoleArn>", deployer).Replace(block)
+	block = strings.NewReplacer("<SequencerFunctionArn>", fn, "<SequencerMappingArn>", mapping, "<SequencerRoleArn>", role,
+		"<MonitorFunctionArn>", monitor, "<MonitorRoleArn>", monitorRole, "<DeployerRoleArn>", deployer).Replace(block)
 	var policy iamsim.Policy
 	if err := json.Unmarshal([]byte(block), &policy); err != nil {
 		t.Fatalf("the README's organization policy is not JSON: %v\n%s", err, block)
@@ -77,10 +78,18 @@ func TestNobodyButTheStreamSpeaksAsTheSequencer(t *testing.T) {
 	}
 	mapping := arn("AWS::Lambda::EventSourceMapping")
 	fn, _ := env.Arn(sequencerID(t, tmpl))
-	var role string
+	var role, monitor, monitorRole string
 	for id := range tmpl.Resources("AWS::IAM::Role") {
-		if strings.Contains(id, "SequencerRole") {
+		switch {
+		case strings.Contains(id, "SequencerRole"):
 			role, _ = env.Arn(id)
+		case strings.Contains(id, "MonitorRole"):
+			monitorRole, _ = env.Arn(id)
+		}
+	}
+	for id, f := range tmpl.Resources("AWS::Lambda::Function") {
+		if e, _ := json.Marshal(props(f)["Environment"]); strings.Contains(string(e), `"APPENDONLY_FUNCTION":"monitor"`) {
+			monitor, _ = env.Arn(id)
 		}
 	}
 	userID, _ := tmpl.Only(t, "AWS::IAM::User")
@@ -90,34 +99,42 @@ func TestNobodyButTheStreamSpeaksAsTheSequencer(t *testing.T) {
 		t.Fatal(err)
 	}
 	admin := []iamsim.NamedPolicy{iamsim.AllowAll("lambda"), iamsim.AllowAll("iam")}
-	scp := readmeSCP(t, fn, mapping, role, deployerArn)
-	resourceOf := func(action string) string {
-		switch {
-		case strings.HasPrefix(action, "iam:"):
-			return role
-		case strings.HasSuffix(action, "EventSourceMapping"):
-			return mapping
-		}
-		return fn
-	}
+	scp := readmeSCP(t, fn, mapping, role, monitor, monitorRole, deployerArn)
+	// The sequencer, its mapping and role; the monitor and its role.
+	targets := []struct{ fn, mapping, role string }{{fn, mapping, role}, {monitor, "", monitorRole}}
 	var sims []iamsim.Simulation
 	var want []string
-	for _, action := range appendonly.SequencerControlActions() {
-		req := func(principal string) iamsim.Request {
-			return iamsim.Request{Principal: principal, Action: action, Resource: resourceOf(action)}
+	for _, tg := range targets {
+		for _, action := range appendonly.SequencerControlActions() {
+			resource := tg.fn
+			switch {
+			case strings.HasPrefix(action, "iam:"):
+				resource = tg.role
+			case strings.HasSuffix(action, "EventSourceMapping"):
+				resource = tg.mapping
+			}
+			if resource == "" {
+				continue // the monitor has no mapping
+			}
+			req := func(principal string) iamsim.Request {
+				return iamsim.Request{Principal: principal, Action: action, Resource: resource}
+			}
+			for _, c := range []struct {
+				sim  iamsim.Simulation
+				want string
+			}{
+				{iamsim.Simulation{Request: req(user), IdentityPolicies: append(slices.Clone(userPolicies), admin...)}, iamsim.ExplicitlyDenied},
+				{iamsim.Simulation{Request: req(roleArn("Administrator")), IdentityPolicies: admin}, iamsim.Allowed},
+				{iamsim.Simulation{Request: req(roleArn("Administrator")), IdentityPolicies: admin, SCPs: []iamsim.NamedPolicy{iamsim.FullAWSAccess, scp}}, iamsim.ExplicitlyDenied},
+				{iamsim.Simulation{Request: req(deployerArn), IdentityPolicies: admin, SCPs: []iamsim.NamedPolicy{iamsim.FullAWSAccess, scp}}, iamsim.Allowed},
+			} {
+				sims = append(sims, c.sim)
+				want = append(want, c.want)
+			}
 		}
-		for _, c := range []struct {
-			sim  iamsim.Simulation
-			want string
-		}{
-			{iamsim.Simulation{Request: req(user), IdentityPolicies: append(slices.Clone(userPolicies), admin...)}, iamsim.ExplicitlyDenied},
-			{iamsim.Simulation{Request: req(roleArn("Administrator")), IdentityPolicies: admin}, iamsim.Allowed},
-			{iamsim.Simulation{Request: req(roleArn("Administrator")), IdentityPolicies: admin, SCPs: []iamsim.NamedPolicy{iamsim.FullAWSAccess, scp}}, iamsim.ExplicitlyDenied},
-			{iamsim.Simulation{Request: req(deployerArn), IdentityPolicies: admin, SCPs: []iamsim.NamedPolicy{iamsim.FullAWSAccess, scp}}, iamsim.Allowed},
-		} {
-			sims = append(sims, c.sim)
-			want = append(want, c.want)
-		}
+	}
+	if monitor == "" || monitorRole == "" {
+		t.Fatal("no monitor or monitor role in the template")
 	}
 	runner, err := iamsim.NewRunner()
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 )
@@ -151,7 +152,7 @@ func (s *journalSite) roleName(name func(*crossAccount) string) *string {
 // to describe the table across accounts, which the table's resource policy
 // lets its role, and nothing else, do. Deploying the stacks again reads it
 // again only if the custom resource's properties change.
-func (s *journalSite) lookupStream(arn func(string) string, sequencerDir string) {
+func (s *journalSite) lookupStream(arn func(string) string, sequencerDir string) awslambda.Function {
 	role := awsiam.NewRole(s.scope, jsii.String("StreamLookupRole"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
 		Description: jsii.String("Describes the append-only table, in its account, to learn its stream's ARN."),
@@ -177,4 +178,5 @@ func (s *journalSite) lookupStream(arn func(string) string, sequencerDir string)
 		Properties:   &map[string]any{"TableArn": s.origin},
 	})
 	s.stream = *cr.GetAttString(jsii.String("StreamArn"))
+	return fn
 }

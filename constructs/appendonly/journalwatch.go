@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/jsii-runtime-go"
 )
@@ -148,15 +149,17 @@ func (s *journalSite) watch(j *journalResources, interval, monitorInterval time.
 	notify := &[]awsevents.IRuleTarget{awseventstargets.NewSnsTopic(j.topic, nil)}
 	cloudTrail := jsii.Strings("AWS API Call via CloudTrail")
 	writes := []any{false}
+	changes := []any{map[string]any{"requestParameters": map[string]any{"uUID": []any{*j.mapping.EventSourceMappingId()}}}}
+	for _, fn := range []awslambda.Function{j.function, j.monitor, j.lookup} {
+		if fn != nil {
+			changes = append(changes, map[string]any{"requestParameters": map[string]any{"functionName": []any{map[string]any{"suffix": *fn.FunctionName()}}}})
+		}
+	}
 	awsevents.NewRule(t, jsii.String("SequencerChangedRule"), &awsevents.RuleProps{
-		Description: jsii.String("The journal's sequencer, its event source mapping, or its monitor was changed."),
+		Description: jsii.String("The journal's sequencer, its event source mapping, its monitor or its stream lookup was changed."),
 		EventPattern: &awsevents.EventPattern{Source: jsii.Strings("aws.lambda"), DetailType: cloudTrail,
 			Detail: &map[string]any{"readOnly": writes, "eventName": []any{map[string]any{"anything-but": map[string]any{"prefix": "Invoke"}}},
-				"$or": []any{
-					map[string]any{"requestParameters": map[string]any{"functionName": []any{map[string]any{"suffix": *j.function.FunctionName()}}}},
-					map[string]any{"requestParameters": map[string]any{"uUID": []any{*j.mapping.EventSourceMappingId()}}},
-					map[string]any{"requestParameters": map[string]any{"functionName": []any{map[string]any{"suffix": *j.monitor.FunctionName()}}}},
-				}}},
+				"$or": changes}},
 		Targets: notify,
 	})
 	awsevents.NewRule(t, jsii.String("SequencerRoleChangedRule"), &awsevents.RuleProps{

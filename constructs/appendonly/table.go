@@ -442,7 +442,7 @@ type refs struct {
 	key         string // empty without a customer managed key
 	// The journal's sequencer, its mapping and its role: empty without a
 	// journal.
-	sequencer, sequencerMapping, sequencerRole string
+	sequencer, sequencerMapping, sequencerRole, monitor, monitorRole string
 }
 
 func (t *Table) readRefs(hasStream bool) {
