@@ -51,6 +51,17 @@ func ParseCheckpoint(text string) (Checkpoint, error) {
 	return c, nil
 }
 
+// extends reports whether c's tree extends older's: an RFC 6962 consistency
+// proof from older.Size to c.Size, its hashes read through tiles, checks
+// against both roots.
+func (c Checkpoint) extends(older Checkpoint, tiles tlog.HashReader) error {
+	p, err := tlog.ProveTree(c.Size, older.Size, tiles)
+	if err != nil {
+		return err
+	}
+	return tlog.CheckTree(p, c.Size, c.Root, older.Size, older.Root)
+}
+
 // OpenCheckpoint verifies a signed checkpoint with v and parses it; the
 // origin must be v's name.
 func OpenCheckpoint(signed []byte, v note.Verifier) (Checkpoint, error) {

@@ -141,10 +141,9 @@ type head struct {
 	tampering    []string
 	// base and baseRoot are the end of the claims known complete; the
 	// claims followed since, each verified but not yet completed, are
-	// pending, their stored hashes in overlay.
+	// pending, their stored hashes held in memory.
 	base     int64
 	baseRoot tlog.Hash
-	overlay  newHashes
 	pending  []pendingClaim
 }
 
@@ -319,7 +318,6 @@ func (s *Sequencer) head(ctx context.Context) (head, error) {
 		h.root = emptyRoot
 	}
 	h.base, h.baseRoot = h.size, h.root
-	h.overlay = newHashes{from: tlog.StoredHashCount(h.size)}
 	return s.follow(ctx, h, true)
 }
 
@@ -357,10 +355,8 @@ func (s *Sequencer) follow(ctx context.Context, h head, complete bool) (head, er
 				return h, err
 			}
 			h.base, h.baseRoot = c.end, c.root
-			h.overlay = newHashes{from: tlog.StoredHashCount(c.end)}
 		} else {
-			h.pending = append(h.pending, pendingClaim{c: c, nh: hashes, oldRoot: h.root})
-			h.overlay.hashes = append(slices.Clone(h.overlay.hashes), hashes.hashes...)
+			h.pending = append(slices.Clone(h.pending), pendingClaim{c: c, nh: hashes, oldRoot: h.root})
 		}
 		h.size, h.root = c.end, c.root
 	}
@@ -527,7 +523,10 @@ func (s *Sequencer) hashes(ctx context.Context, h head, entries [][]byte) (newHa
 	// The tree at h.base from its tiles, then the pending claims' hashes,
 	// then these entries'.
 	old := tlog.TileHashReader(tlog.Tree{N: h.base, Hash: h.baseRoot}, s.tiles(ctx))
-	all := newHashes{from: tlog.StoredHashCount(h.base), hashes: slices.Clone(h.overlay.hashes)}
+	all := newHashes{from: tlog.StoredHashCount(h.base)}
+	for _, p := range h.pending {
+		all.hashes = append(all.hashes, p.nh.hashes...)
+	}
 	mine := len(all.hashes)
 	r := hashReader(old, &all)
 	for i, e := range entries {

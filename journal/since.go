@@ -70,10 +70,7 @@ func (v *Verifier) Since(ctx context.Context, from []byte) (*Increment, error) {
 	tr := &tileReader{ctx: ctx, store: v.Store}
 	tiles := tlog.TileHashReader(tlog.Tree{N: latest.Size, Hash: latest.Root}, tr)
 	if prev.Size > 0 {
-		p, err := tlog.ProveTree(latest.Size, prev.Size, tiles)
-		if err == nil {
-			err = tlog.CheckTree(p, latest.Size, latest.Root, prev.Size, prev.Root)
-		}
+		err := latest.extends(prev, tiles)
 		if access := tr.accessError(); access != nil {
 			return nil, access
 		}
@@ -85,16 +82,12 @@ func (v *Verifier) Since(ctx context.Context, from []byte) (*Increment, error) {
 	for b := prev.Size / TileWidth; b*TileWidth < latest.Size; b++ {
 		w := int(min(latest.Size-b*TileWidth, TileWidth))
 		path := EntriesPath(b, w)
-		data, hiddenBy, err := getThrough(ctx, v.Store, path)
-		if errors.Is(err, ErrNotExist) {
-			problem("damaged log", b*TileWidth, "%s is missing", path)
-			return inc, nil
-		}
+		data, ok, err := readLog(ctx, v.Store, path, b*TileWidth, problem)
 		if err != nil {
 			return nil, err
 		}
-		if hiddenBy > 0 {
-			problem("hidden object", b*TileWidth, "%d delete marker(s) hide %s from plain reads; its locked version was read", hiddenBy, path)
+		if !ok {
+			return inc, nil
 		}
 		bundle, err := parseBundle(data)
 		if err != nil || len(bundle) != w {

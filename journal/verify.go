@@ -158,10 +158,7 @@ func (v *Verifier) Checkpoints(ctx context.Context) (*Log, error) {
 		if c.Size == latest.Size || c.Size == 0 {
 			continue // a fork is named above
 		}
-		p, err := tlog.ProveTree(latest.Size, c.Size, tiles)
-		if err == nil {
-			err = tlog.CheckTree(p, latest.Size, latest.Root, c.Size, c.Root)
-		}
+		err := latest.extends(c.Checkpoint, tiles)
 		if access := refReader.accessError(); access != nil {
 			return nil, access
 		}
@@ -223,7 +220,9 @@ func (v *Verifier) Verify(ctx context.Context) (*Log, error) {
 	for b := int64(0); b*TileWidth < size; b++ {
 		w := int(min(size-b*TileWidth, TileWidth))
 		path := EntriesPath(b, w)
-		data, ok, err := v.read(ctx, l, path, b*TileWidth)
+		data, ok, err := readLog(ctx, v.Store, path, b*TileWidth, func(what string, index int64, format string, args ...any) {
+			v.problem(l, what, index, format, args...)
+		})
 		if err != nil {
 			return nil, err
 		}
@@ -294,20 +293,20 @@ func (v *Verifier) Verify(ctx context.Context) (*Log, error) {
 	return l, nil
 }
 
-// read reads an object of the log for Verify, through delete markers: a
-// hidden object is named and read; a missing one is named and ok is
-// false. err is a store that could not be read.
-func (v *Verifier) read(ctx context.Context, l *Log, path string, index int64) (data []byte, ok bool, err error) {
-	data, hiddenBy, err := getThrough(ctx, v.Store, path)
+// readLog reads an object of the log through delete markers: a hidden
+// object is named and read; a missing one is named and ok is false. err is
+// a store that could not be read.
+func readLog(ctx context.Context, st Store, path string, index int64, problem func(what string, index int64, format string, args ...any)) (data []byte, ok bool, err error) {
+	data, hiddenBy, err := getThrough(ctx, st, path)
 	if errors.Is(err, ErrNotExist) {
-		v.problem(l, "damaged log", index, "%s is missing", path)
+		problem("damaged log", index, "%s is missing", path)
 		return nil, false, nil
 	}
 	if err != nil {
 		return nil, false, err
 	}
 	if hiddenBy > 0 {
-		v.problem(l, "hidden object", index, "%d delete marker(s) hide %s from plain reads; its locked version was read", hiddenBy, path)
+		problem("hidden object", index, "%d delete marker(s) hide %s from plain reads; its locked version was read", hiddenBy, path)
 	}
 	return data, true, nil
 }

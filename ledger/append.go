@@ -112,6 +112,28 @@ func countAttempts(n *atomic.Int32) func(*middleware.Stack) error {
 	}
 }
 
+// ItemGetter is the part of the DynamoDB client ReadItem calls.
+type ItemGetter interface {
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+}
+
+// ReadItem reads the item of table (a name, or an ARN across accounts)
+// whose key's canonical encoding is key, with a strongly consistent read,
+// and returns the item's canonical encoding; found is false when the table
+// holds no such item.
+func ReadItem(ctx context.Context, db ItemGetter, table string, key []byte) (item []byte, found bool, err error) {
+	k, err := Decode(key)
+	if err != nil {
+		return nil, false, err
+	}
+	out, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), Key: k, ConsistentRead: aws.Bool(true)})
+	if err != nil || out.Item == nil {
+		return nil, false, err
+	}
+	item, err = Encode(out.Item)
+	return item, err == nil, err
+}
+
 // stored reports whether table holds item under its key, as a strongly
 // consistent read returns it, compared by canonical encoding.
 func stored(ctx context.Context, db API, table string, item map[string]types.AttributeValue) (bool, error) {

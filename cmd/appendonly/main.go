@@ -498,19 +498,9 @@ func verifySince(ctx context.Context, d *deps, table string, desc *types.TableDe
 	if err != nil {
 		return 2, err
 	}
-	get := func(key []byte) ([]byte, bool, error) {
-		k, err := ledger.Decode(key)
-		if err != nil {
-			return nil, false, err
-		}
-		res, err := d.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), Key: k, ConsistentRead: aws.Bool(true)})
-		if err != nil || res.Item == nil {
-			return nil, false, err
-		}
-		item, err := ledger.Encode(res.Item)
-		return item, err == nil, err
-	}
-	problems, err := journal.CompareItems(inc, get)
+	problems, err := journal.CompareItems(inc, func(key []byte) ([]byte, bool, error) {
+		return ledger.ReadItem(ctx, d.db, table, key)
+	})
 	if err != nil {
 		return 2, fmt.Errorf("reading %s: %w", table, err)
 	}

@@ -6,18 +6,11 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/appendonly/appendonly/journal"
 	"github.com/appendonly/appendonly/ledger"
 )
-
-// itemGetter is the part of the DynamoDB client the monitor calls.
-type itemGetter interface {
-	GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
-}
 
 // monitor verifies, on a schedule, what the journal gained since the
 // checkpoint it verified last (journal.Verifier.Since), reading the new
@@ -31,7 +24,7 @@ type monitor struct {
 	store    journal.Store
 	verifier note.Verifier
 	table    string // the table's ARN, the journal's origin
-	db       itemGetter
+	db       ledger.ItemGetter
 	metrics  io.Writer
 	logs     io.Writer
 }
@@ -55,16 +48,7 @@ func (m *monitor) run(ctx context.Context) error {
 		return err
 	default:
 		found, err := journal.CompareItems(inc, func(key []byte) ([]byte, bool, error) {
-			k, err := ledger.Decode(key)
-			if err != nil {
-				return nil, false, err
-			}
-			out, err := m.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(m.table), Key: k, ConsistentRead: aws.Bool(true)})
-			if err != nil || out.Item == nil {
-				return nil, false, err
-			}
-			item, err := ledger.Encode(out.Item)
-			return item, err == nil, err
+			return ledger.ReadItem(ctx, m.db, m.table, key)
 		})
 		if err != nil {
 			return err

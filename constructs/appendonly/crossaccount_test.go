@@ -100,6 +100,22 @@ func TestTwoAccountJournal(t *testing.T) {
 			t.Errorf("no role %s in the journal's account: %s", name, roles)
 		}
 	}
+	// The stream lookup is watched like the sequencer: a change to its code
+	// could point the journal at another stream on the next deploy.
+	var lookupID string
+	for id, fn := range journal.Resources("AWS::Lambda::Function") {
+		if env, _ := json.Marshal(props(fn)["Environment"]); strings.Contains(string(env), `"APPENDONLY_FUNCTION":"stream-lookup"`) {
+			lookupID = id
+		}
+	}
+	watched := false
+	for id, r := range journal.Resources("AWS::Events::Rule") {
+		pattern, _ := json.Marshal(props(r)["EventPattern"])
+		watched = watched || (strings.Contains(id, "SequencerChangedRule") && strings.Contains(string(pattern), `{"suffix":{"Ref":"`+lookupID+`"}}`))
+	}
+	if lookupID == "" || !watched {
+		t.Errorf("the stream lookup %q is not in SequencerChangedRule", lookupID)
+	}
 	crID, _ := journal.Only(t, "Custom::AppendOnlyTableStream")
 	streamRef := `{"Fn::GetAtt":["` + crID + `","StreamArn"]}`
 	_, esm := journal.Only(t, "AWS::Lambda::EventSourceMapping")
