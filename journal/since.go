@@ -132,11 +132,7 @@ func (v *Verifier) Since(ctx context.Context, from []byte) (*Increment, error) {
 // a key inserted before inc.From, are found only by a full Verify.
 func CompareItems(inc *Increment, get func(key []byte) (item []byte, found bool, err error)) ([]Problem, error) {
 	var problems []Problem
-	type last struct {
-		e     *Entry
-		index int64
-	}
-	seen := map[string]last{}
+	seen := map[string]entryRec{}
 	for k, e := range inc.Entries {
 		if e == nil {
 			continue
@@ -144,11 +140,15 @@ func CompareItems(inc *Increment, get func(key []byte) (item []byte, found bool,
 		n := inc.From.Size + int64(k)
 		key := string(e.Key)
 		if prev, ok := seen[key]; ok || e.Kind != Insert {
-			problems = append(problems, laterEntry(e, n, prev.e, prev.index, false))
-			seen[key] = last{e, n}
+			var p *entryRec
+			if ok {
+				p = &prev
+			}
+			problems = append(problems, laterEntry(recOf(e, n), p, false))
+			seen[key] = recOf(e, n)
 			continue
 		}
-		seen[key] = last{e, n}
+		seen[key] = recOf(e, n)
 		item, found, err := get(e.Key)
 		if err != nil {
 			return problems, err

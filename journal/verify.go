@@ -174,12 +174,46 @@ func (v *Verifier) Checkpoints(ctx context.Context) (*Log, error) {
 // checking each verified checkpoint's root against the root of the
 // entries at its size; then the claims after it, whose entries count only
 // if the journal's key signed the claim. Damage to any object is a
-// Problem; an error is only a store it could not read.
+// Problem; an error is only a store it could not read. It holds every
+// entry in memory (Log.Entries); Audit checks a journal of any size.
 func (v *Verifier) Verify(ctx context.Context) (*Log, error) {
 	l, err := v.Checkpoints(ctx)
 	if err != nil {
 		return nil, err
 	}
+	if _, err := v.walk(ctx, l, func(_ int64, e *Entry) error {
+		l.Entries = append(l.Entries, e)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	first := map[string]int64{}
+	for i, e := range l.Entries {
+		if e == nil {
+			continue
+		}
+		if j, ok := first[e.EventID]; ok {
+			l.Problems = append(l.Problems, journaledTwice(e.EventID, int64(i), j))
+			continue
+		}
+		first[e.EventID] = int64(i)
+	}
+	return l, nil
+}
+
+// journaledTwice names the entry n of a stream record entry first holds.
+func journaledTwice(eventID string, n, first int64) Problem {
+	return Problem{What: "journaled twice", Index: n, Detail: fmt.Sprintf("the stream record %s is entry %d too: a redelivery the sequencer did not recognize "+
+		"(a batch sidecar missing or hidden, or its clock more than %v behind DynamoDB's)", eventID, first, DedupClockSkew)}
+}
+
+// walk reads every entry of the journal l's checkpoints describe, in
+// order, and gives each to visit (nil where it does not parse): those the
+// latest checkpoint covers, recomputing the tree and checking each
+// checkpoint's root at its size, then those of the signed claims after it,
+// each claim's entries given only once they hash to the root its note
+// signs. It sets l.Size and returns the tree's range after the last entry.
+func (v *Verifier) walk(ctx context.Context, l *Log, visit func(n int64, e *Entry) error) (*compact.Range, error) {
 	size := l.Latest.Size
 	want := map[int64][]CheckpointVersion{}
 	for _, c := range l.Checkpoints {
@@ -201,21 +235,25 @@ func (v *Verifier) Verify(ctx context.Context) (*Log, error) {
 			}
 		}
 	}
-	rf := compact.RangeFactory{Hash: rfc6962.DefaultHasher.HashChildren}
-	r := rf.NewEmptyRange(0)
-	check(0, r)
-	add := func(n int64, data []byte) error {
+	parse := func(n int64, data []byte) *Entry {
 		e, err := ParseEntry(data)
 		if err != nil {
 			v.problem(l, "damaged log", n, "%v", err)
-			e = nil
+			return nil
 		}
-		l.Entries = append(l.Entries, e)
-		if err := r.Append(rfc6962.DefaultHasher.HashLeaf(data), nil); err != nil {
-			return err
+		return e
+	}
+	rf := compact.RangeFactory{Hash: rfc6962.DefaultHasher.HashChildren}
+	r := rf.NewEmptyRange(0)
+	check(0, r)
+	end := func() (*compact.Range, error) {
+		l.Size = int64(r.End())
+		for _, c := range l.Checkpoints {
+			if c.Size > l.Size {
+				v.problem(l, "inconsistent checkpoint", -1, "version %s signs size %d, but the log holds %d entries", c.VersionID, c.Size, l.Size)
+			}
 		}
-		check(n+1, r)
-		return nil
+		return r, nil
 	}
 	for b := int64(0); b*TileWidth < size; b++ {
 		w := int(min(size-b*TileWidth, TileWidth))
@@ -227,15 +265,20 @@ func (v *Verifier) Verify(ctx context.Context) (*Log, error) {
 			return nil, err
 		}
 		if !ok {
-			return l, nil
+			return end()
 		}
 		entries, err := parseBundle(data)
 		if err != nil || len(entries) != w {
 			v.problem(l, "damaged log", b*TileWidth, "entry bundle %s does not hold %d entries", path, w)
-			return l, nil
+			return end()
 		}
 		for i, data := range entries {
-			if err := add(b*TileWidth+int64(i), data); err != nil {
+			n := b*TileWidth + int64(i)
+			if err := r.Append(rfc6962.DefaultHasher.HashLeaf(data), nil); err != nil {
+				return nil, err
+			}
+			check(n+1, r)
+			if err := visit(n, parse(n, data)); err != nil {
 				return nil, err
 			}
 		}
@@ -244,53 +287,74 @@ func (v *Verifier) Verify(ctx context.Context) (*Log, error) {
 	// one, each claim signed by the journal's key and consistent with the
 	// log before it, or named.
 	for n := size; ; {
-		path := sequencePath(n)
-		data, hiddenBy, err := getThrough(ctx, v.Store, path)
-		if errors.Is(err, ErrNotExist) {
-			break
-		}
+		c, err := v.nextClaim(ctx, n, func(what string, index int64, format string, args ...any) {
+			v.problem(l, what, index, format, args...)
+		})
 		if err != nil {
 			return nil, err
 		}
-		if hiddenBy > 0 {
-			v.problem(l, "hidden object", n, "%d delete marker(s) hide %s from plain reads; its locked version was read", hiddenBy, path)
-		}
-		c, err := openClaim(data, n, v.Key)
-		if err != nil {
-			v.problem(l, "forged claim", n, "%s: %v: its entries are not counted", path, err)
+		if c == nil {
 			break
 		}
+		next, err := extend(r, c)
+		if err != nil {
+			return nil, err
+		}
+		if next == nil {
+			v.problem(l, "forged claim", n, "%s: its entries do not hash to the root its signed note gives: the key signed another log", sequencePath(n))
+			break
+		}
+		r = next
 		for i, data := range c.entries {
-			if err := add(n+int64(i), data); err != nil {
+			if err := visit(n+int64(i), parse(n+int64(i), data)); err != nil {
 				return nil, err
 			}
 		}
-		if root, _ := r.GetRootHash(nil); !bytes.Equal(root, c.root[:]) {
-			v.problem(l, "forged claim", n, "%s: its entries do not hash to the root its signed note gives: the key signed another log", path)
-			l.Entries = l.Entries[:n]
-			break
-		}
 		n = c.end
 	}
-	l.Size = int64(len(l.Entries))
-	first := map[string]int64{}
-	for i, e := range l.Entries {
-		if e == nil {
-			continue
-		}
-		if j, ok := first[e.EventID]; ok {
-			v.problem(l, "journaled twice", int64(i), "the stream record %s is entry %d too: a redelivery the sequencer did not recognize "+
-				"(a batch sidecar missing or hidden, or its clock more than %v behind DynamoDB's)", e.EventID, j, DedupClockSkew)
-			continue
-		}
-		first[e.EventID] = int64(i)
+	return end()
+}
+
+// extend returns the range r extended by the claim's entries when they
+// hash to the root its note signs, else nil: a copy, so that a claim of
+// another log leaves the log as it was.
+func extend(r *compact.Range, c *claim) (*compact.Range, error) {
+	rf := compact.RangeFactory{Hash: rfc6962.DefaultHasher.HashChildren}
+	next, err := rf.NewRange(r.Begin(), r.End(), r.Hashes())
+	if err != nil {
+		return nil, err
 	}
-	for _, c := range l.Checkpoints {
-		if c.Size > l.Size {
-			v.problem(l, "inconsistent checkpoint", -1, "version %s signs size %d, but the log holds %d entries", c.VersionID, c.Size, l.Size)
+	for _, data := range c.entries {
+		if err := next.Append(rfc6962.DefaultHasher.HashLeaf(data), nil); err != nil {
+			return nil, err
 		}
 	}
-	return l, nil
+	if root, _ := next.GetRootHash(nil); !bytes.Equal(root, c.root[:]) {
+		return nil, nil
+	}
+	return next, nil
+}
+
+// nextClaim reads the claim at n through delete markers: nil when there is
+// none, or when its note does not verify with the journal's key (named).
+func (v *Verifier) nextClaim(ctx context.Context, n int64, problem func(what string, index int64, format string, args ...any)) (*claim, error) {
+	path := sequencePath(n)
+	data, hiddenBy, err := getThrough(ctx, v.Store, path)
+	if errors.Is(err, ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if hiddenBy > 0 {
+		problem("hidden object", n, "%d delete marker(s) hide %s from plain reads; its locked version was read", hiddenBy, path)
+	}
+	c, err := openClaim(data, n, v.Key)
+	if err != nil {
+		problem("forged claim", n, "%s: %v: its entries are not counted", path, err)
+		return nil, nil
+	}
+	return c, nil
 }
 
 // readLog reads an object of the log through delete markers: a hidden
@@ -328,96 +392,39 @@ type TableItem struct {
 // covered: counted in pending, not a problem; a checkpoint covering it is
 // due within the checkpoint interval.
 func CompareTable(l *Log, items []TableItem) (problems []Problem, pending int) {
-	type state struct {
-		first   int64 // the first signed INSERT, or -1
-		sum     [32]byte
-		last    *Entry // the key's latest entry
-		lastIdx int64
-		// pendingSum is the image of a first INSERT not yet covered by a
-		// checkpoint, for a key no signed entry holds.
-		pendingSum *[32]byte
-	}
-	signed := l.Latest.Size
-	journal := map[string]*state{}
-	var order []string
-	events := map[string]bool{}
+	var entries []entryRec
 	for i, e := range l.Entries {
-		if e == nil || events[e.EventID] {
-			continue // a record journaled twice is one change, named by Verify
-		}
-		events[e.EventID] = true
-		n := int64(i)
-		key := string(e.Key)
-		st := journal[key]
-		if st == nil {
-			st = &state{first: -1}
-			journal[key] = st
-			order = append(order, key)
-			if e.Kind == Insert {
-				if n < signed {
-					st.first, st.sum = n, e.NewImage.Sum
-				} else {
-					sum := e.NewImage.Sum
-					st.pendingSum = &sum
-				}
-				st.last, st.lastIdx = e, n
-				continue
-			}
-		}
-		problems = append(problems, laterEntry(e, n, st.last, st.lastIdx, n >= signed))
-		st.last, st.lastIdx = e, n
-	}
-	inTable := map[string]bool{}
-	for _, it := range items {
-		k := string(it.Key)
-		inTable[k] = true
-		st, ok := journal[k]
-		sum := sha256.Sum256(it.Item)
-		switch {
-		case !ok:
-			problems = append(problems, Problem{What: "not journaled", Index: -1, Key: FormatKey(it.Key),
-				Detail: "the item is in the table but in no journal entry: written less than a batching window ago (verify again), " +
-					"or while the stream or the sequencer was off, or the stream lost its record (a gap in the feed)"})
-		case st.first >= 0 && sum != st.sum:
-			problems = append(problems, Problem{What: "changed", Index: st.first, Key: FormatKey(it.Key),
-				Detail: "the table's item differs from the image its first signed INSERT journaled"})
-		case st.first >= 0:
-		case st.pendingSum != nil && *st.pendingSum == sum:
-			pending++
-		case st.pendingSum != nil:
-			problems = append(problems, Problem{What: "changed", Index: -1, Key: FormatKey(it.Key),
-				Detail: "the table's item differs from the image its INSERT journaled (not yet covered by a checkpoint)"})
-		default:
-			problems = append(problems, Problem{What: "not journaled", Index: -1, Key: FormatKey(it.Key),
-				Detail: "the journal holds no INSERT of the item, only later entries (named above): it was written before the journal"})
+		if e != nil {
+			entries = append(entries, recOf(e, int64(i)))
 		}
 	}
-	for _, k := range order {
-		if st := journal[k]; st.first >= 0 && !inTable[k] {
-			problems = append(problems, Problem{What: "deleted", Index: st.first, Key: FormatKey([]byte(k)),
-				Detail: "the journal's first signed INSERT holds the item, the table does not"})
-		}
+	recs := make([]itemRec, len(items))
+	for i, it := range items {
+		recs[i] = itemRec{key: string(it.Key), sum: sha256.Sum256(it.Item)}
 	}
+	pending, _ = compare(entries, recs, compareOpts{signed: l.Latest.Size}, func(p Problem) { problems = append(problems, p) })
 	return problems, pending
 }
 
-// laterEntry names an entry of a key after its first, prev at index
-// prevIdx (nil: none).
-func laterEntry(e *Entry, n int64, prev *Entry, prevIdx int64, unsigned bool) Problem {
-	p := Problem{Index: n, Key: FormatKey(e.Key)}
-	at := e.Created.Format("2006-01-02T15:04:05Z")
-	switch e.Kind {
+// laterEntry names an entry of a key after its first, prev (nil: none).
+func laterEntry(e entryRec, prev *entryRec, unsigned bool) Problem {
+	p := Problem{Index: e.index, Key: FormatKey([]byte(e.key))}
+	at := e.created.Format("2006-01-02T15:04:05Z")
+	switch e.kind {
 	case Modify:
 		p.What, p.Detail = "modified", "the table reported a change at "+at+"; the journal keeps the old and the new image"
 	case Remove:
 		p.What, p.Detail = "removed", "the table reported a delete at "+at+"; the journal keeps the old image"
 	default:
 		p.What = "inserted again"
-		if prev != nil && prev.Kind == Remove {
-			p.Detail = fmt.Sprintf("the table reported an INSERT at %s after the item's REMOVE (journal entry %d)", at, prevIdx)
-		} else {
+		if prev != nil && prev.kind == Remove {
+			p.Detail = fmt.Sprintf("the table reported an INSERT at %s after the item's REMOVE (journal entry %d)", at, prev.index)
+		} else if prev != nil {
 			p.Detail = fmt.Sprintf("an INSERT at %s of a key the journal holds (journal entry %d) with no REMOVE between: "+
-				"DynamoDB streams no such record, so a record of the change was dropped; the first signed image is the record", at, prevIdx)
+				"DynamoDB streams no such record, so a record of the change was dropped; the first signed image is the record", at, prev.index)
+		} else {
+			p.Detail = fmt.Sprintf("an INSERT at %s of a key the journal holds, with no REMOVE between: "+
+				"DynamoDB streams no such record, so a record of the change was dropped; the first signed image is the record", at)
 		}
 	}
 	if unsigned {
