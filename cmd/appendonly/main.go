@@ -4,8 +4,8 @@
 // AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL.
 //
 //	appendonly append --table T [--item JSON]
-//	appendonly verify --table T --bucket B --verifier-key K [--since FILE] [--checkpoint-out FILE]
-//	appendonly prove --table T --bucket B --verifier-key K --key JSON [--checkpoint FILE] [--out FILE]
+//	appendonly verify (--table T | --export E) (--bucket B | --dir D) --verifier-key K [--since FILE] [--checkpoint-out FILE]
+//	appendonly prove [--table T] (--bucket B | --dir D) --verifier-key K --key JSON [--checkpoint FILE] [--out FILE]
 //	appendonly check-proof --verifier-key K [FILE ...]
 //	appendonly verifier-key --table T --kms-key KEY
 //	appendonly probe --table T [--bucket B] [--insert] [--json]
@@ -30,6 +30,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -39,6 +40,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/appendonly/appendonly/ddbexport"
 	"github.com/appendonly/appendonly/internal/probe"
 	"github.com/appendonly/appendonly/journal"
 	"github.com/appendonly/appendonly/ledger"
@@ -51,14 +53,19 @@ func main() {
 const usage = `usage:
   appendonly append --table T [--item JSON]       append an item (a JSON object; without --item,
                                                   read from standard input) with a PartiQL INSERT
-  appendonly verify --table T (--bucket B | --dir D) --verifier-key K [--segments N]
-                    [--since FILE] [--checkpoint-out FILE]
+  appendonly verify (--table T | --export E) (--bucket B | --dir D) --verifier-key K [--segments N]
+                    [--settle DURATION] [--since FILE] [--checkpoint-out FILE]
                                                   verify the journal (every checkpoint's signature
-                                                  and consistency, every entry) and the table against it;
+                                                  and consistency, every entry) and the table against it,
+                                                  in bounded memory, read by a consistent Scan or from E, a
+                                                  DynamoDB export (a directory, or s3://BUCKET/PREFIX/
+                                                  AWSDynamoDB/ID) with no DynamoDB call at all; items in no
+                                                  entry yet are looked for again after --settle (default 1m);
                                                   with --since, only what was appended since the checkpoint
                                                   in FILE, its items read by key; --checkpoint-out keeps the
                                                   newest checkpoint once verified
-  appendonly prove --table T (--bucket B | --dir D) --verifier-key K --key JSON [--checkpoint FILE] [--out FILE]
+  appendonly prove [--table T] (--bucket B | --dir D) --verifier-key K --key JSON [--checkpoint FILE] [--out FILE]
+                                                  (without --table, the key attributes come from the journal)
                                                   write the C2SP tlog-proof of the item with key JSON to FILE
                                                   (default proof.tlog-proof), against the latest checkpoint or
                                                   the one in --checkpoint; a proof of each later entry of the
@@ -95,6 +102,10 @@ type deps struct {
 	store journal.Store
 	kms   func(ctx context.Context, key string) ([]byte, error) // the public key, DER
 	s3    *s3.Client                                            // probe: the journal bucket's client
+	// sleep waits for the journal to catch up (verify --settle).
+	sleep func(ctx context.Context, d time.Duration) error
+	// now is the clock (progress).
+	now func() time.Time
 }
 
 var commands = map[string]bool{"append": true, "verify": true, "prove": true, "check-proof": true, "verifier-key": true, "probe": true}
@@ -146,6 +157,8 @@ func command(ctx context.Context, cmd string, args []string, stdin io.Reader, st
 	segments := fs.Int("segments", 4, "verify: parallel scan segments of the table")
 	since := fs.String("since", "", "verify: a file holding a checkpoint verified before: check only what was appended since")
 	checkpointOut := fs.String("checkpoint-out", "", "verify: write the newest checkpoint to this file once verified, for the next --since")
+	export := fs.String("export", "", "verify: compare with a DynamoDB export of the table (a directory, or s3://BUCKET/PREFIX/AWSDynamoDB/ID) instead of scanning it")
+	settle := fs.Duration("settle", time.Minute, "verify: how long to wait for the journal to catch up with items found in the table and in no entry")
 	insert := fs.Bool("insert", false, "probe: also INSERT a fresh item, which stays in the table forever")
 	asJSON := fs.Bool("json", false, "probe: print the report as JSON")
 	if err := fs.Parse(args); err != nil {
@@ -163,10 +176,15 @@ func command(ctx context.Context, cmd string, args []string, stdin io.Reader, st
 	if cmd != "check-proof" && fs.NArg() > 0 {
 		return 2, usagef("unexpected argument %q", fs.Arg(0))
 	}
-	if cmd != "check-proof" {
+	switch {
+	case cmd == "append" || cmd == "probe" || cmd == "verifier-key":
 		if err := need("table", *table); err != nil {
 			return 2, err
 		}
+	case cmd == "verify" && *since != "" && *table == "":
+		return 2, usagef("--table is required with --since: the new entries' items are read from the table by key")
+	case cmd == "verify" && *table == "" && *export == "":
+		return 2, usagef("--table is required (or --export, a DynamoDB export of the table)")
 	}
 	var cfg *aws.Config
 	loadCfg := func() (aws.Config, error) {
@@ -179,7 +197,9 @@ func command(ctx context.Context, cmd string, args []string, stdin io.Reader, st
 		}
 		return *cfg, nil
 	}
-	if d.db == nil && cmd != "check-proof" {
+	// DynamoDB is called only when a table is named: a journal copied to a
+	// directory and an export are verified with no AWS at all.
+	if d.db == nil && *table != "" && cmd != "check-proof" {
 		c, err := loadCfg()
 		if err != nil {
 			return 2, err
@@ -262,12 +282,14 @@ func command(ctx context.Context, cmd string, args []string, stdin io.Reader, st
 	if cmd == "check-proof" {
 		return checkProof(fs, stdin, stdout, verifier)
 	}
-	desc, err := describe(ctx, d.db, *table)
-	if err != nil {
-		return 2, err
-	}
-	if origin := aws.ToString(desc.TableArn); origin != verifier.Name() {
-		return 2, usagef("--verifier-key: the key is %q's, not table %s's (%s)", verifier.Name(), *table, origin)
+	var desc *types.TableDescription
+	if *table != "" {
+		if desc, err = describe(ctx, d.db, *table); err != nil {
+			return 2, err
+		}
+		if origin := aws.ToString(desc.TableArn); origin != verifier.Name() {
+			return 2, usagef("--verifier-key: the key is %q's, not table %s's (%s)", verifier.Name(), *table, origin)
+		}
 	}
 	if d.store == nil {
 		switch {
@@ -297,6 +319,9 @@ func command(ctx context.Context, cmd string, args []string, stdin io.Reader, st
 		if *segments < 1 {
 			return 2, usagef("--segments %d: want 1 or more", *segments)
 		}
+		if *settle < 0 {
+			return 2, usagef("--settle %v: want 0 or more", *settle)
+		}
 		var out *os.File
 		if *checkpointOut != "" {
 			// Created before the check, so that a path that cannot be
@@ -309,16 +334,40 @@ func command(ctx context.Context, cmd string, args []string, stdin io.Reader, st
 			out = f
 		}
 		if *since != "" {
+			if *export != "" {
+				return 2, usagef("--since and --export: give one (--since reads the new items from the table, --export is for a full verify)")
+			}
 			from, err := os.ReadFile(*since)
 			if err != nil {
 				return 2, usagef("--since: %v", err)
 			}
 			return verifySince(ctx, d, *table, desc, verifier, from, *since, out, stdout)
 		}
-		return verify(ctx, d, *table, desc, verifier, *segments, out, stdout)
+		src := &tableSource{table: *table, desc: desc, segments: *segments, db: d.db}
+		if *export != "" {
+			exp, err := openExport(ctx, *export, d, loadCfg)
+			if err != nil {
+				return 2, usagef("--export %s: %v", *export, err)
+			}
+			if exp.Summary.TableArn != verifier.Name() {
+				return 2, usagef("--export %s: an export of %s, not of the journal's table %s", *export, exp.Summary.TableArn, verifier.Name())
+			}
+			src.export = exp
+		}
+		if desc == nil {
+			if src.desc, err = descFromJournal(ctx, d.store, verifier); err != nil {
+				return 2, err
+			}
+		}
+		return verify(ctx, d, src, verifier, *settle, out, stdout, stderr)
 	case "prove":
 		if err := need("key", *key); err != nil {
 			return 2, err
+		}
+		if desc == nil {
+			if desc, err = descFromJournal(ctx, d.store, verifier); err != nil {
+				return 2, err
+			}
 		}
 		k, err := keyFromJSON(*key, desc)
 		if err != nil {
@@ -339,6 +388,41 @@ func command(ctx context.Context, cmd string, args []string, stdin io.Reader, st
 		return prove(ctx, d.store, verifier, k, cp, *out, stdout)
 	}
 	return 2, usagef("unknown command")
+}
+
+// descFromJournal describes the table as far as a verifier without access
+// to it needs: its ARN (the verifier key's name) and its key attributes,
+// from the journal's first signed entry.
+func descFromJournal(ctx context.Context, store journal.Store, v note.Verifier) (*types.TableDescription, error) {
+	enc, err := (&journal.Verifier{Store: store, Key: v}).FirstKey(ctx)
+	if errors.Is(err, journal.ErrEmpty) {
+		return nil, usagef("the journal has no entry yet, so the table's key attributes are unknown: give --table")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the table's key attributes from the journal's first entry: %w (give --table)", err)
+	}
+	key, err := ledger.Decode(enc)
+	if err != nil {
+		return nil, err
+	}
+	desc := &types.TableDescription{TableArn: aws.String(v.Name())}
+	var names []string
+	for n := range key {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		typ := types.ScalarAttributeTypeS
+		switch key[n].(type) {
+		case *types.AttributeValueMemberN:
+			typ = types.ScalarAttributeTypeN
+		case *types.AttributeValueMemberB:
+			typ = types.ScalarAttributeTypeB
+		}
+		desc.KeySchema = append(desc.KeySchema, types.KeySchemaElement{AttributeName: aws.String(n)})
+		desc.AttributeDefinitions = append(desc.AttributeDefinitions, types.AttributeDefinition{AttributeName: aws.String(n), AttributeType: typ})
+	}
+	return desc, nil
 }
 
 func describe(ctx context.Context, db DB, table string) (*types.TableDescription, error) {
@@ -529,30 +613,127 @@ func writeCheckpoint(out *os.File, signed []byte, stdout io.Writer) error {
 	return nil
 }
 
-func verify(ctx context.Context, d *deps, table string, desc *types.TableDescription, v note.Verifier, segments int, out *os.File, stdout io.Writer) (int, error) {
-	l, err := (&journal.Verifier{Store: d.store, Key: v}).Verify(ctx)
+// tableSource is the table a full verify compares: a DynamoDB export, or
+// the table itself by a consistent parallel Scan.
+type tableSource struct {
+	table    string
+	desc     *types.TableDescription // its key attributes
+	segments int
+	db       DB
+	export   *ddbexport.Export
+}
+
+// time is when the table was read, as Audit.TableTime takes it: the
+// export's time, or the scan's start less the clock skew allowed between
+// this machine and DynamoDB.
+func (s *tableSource) time(start time.Time) time.Time {
+	if s.export != nil {
+		return s.export.Summary.ExportTime
+	}
+	return start.Add(-journal.DedupClockSkew)
+}
+
+func (s *tableSource) String() string {
+	if s.export != nil {
+		return fmt.Sprintf("the export of %s at %s", s.export.Summary.TableArn, s.export.Summary.ExportTime.Format(time.RFC3339))
+	}
+	return "table " + s.table
+}
+
+// total is the number of items expected, for progress: exact for an
+// export, DynamoDB's estimate (updated about every six hours) for a table.
+func (s *tableSource) total() int64 {
+	if s.export != nil {
+		return s.export.Summary.ItemCount
+	}
+	return aws.ToInt64(s.desc.ItemCount)
+}
+
+// items gives every item, as its key's and its own canonical encodings.
+func (s *tableSource) items(ctx context.Context, yield func(journal.TableItem) error) error {
+	encode := func(it map[string]types.AttributeValue) error {
+		keys := map[string]types.AttributeValue{}
+		for _, k := range s.desc.KeySchema {
+			name := aws.ToString(k.AttributeName)
+			if it[name] == nil {
+				return fmt.Errorf("an item without the key attribute %q: not an item of the journal's table", name)
+			}
+			keys[name] = it[name]
+		}
+		ke, err1 := ledger.Encode(keys)
+		ie, err2 := ledger.Encode(it)
+		if err := errors.Join(err1, err2); err != nil {
+			return err
+		}
+		return yield(journal.TableItem{Key: ke, Item: ie})
+	}
+	if s.export != nil {
+		return s.export.Items(encode)
+	}
+	var mu sync.Mutex // the audit takes one item at a time
+	errs := make([]error, s.segments)
+	var wg sync.WaitGroup
+	for seg := 0; seg < s.segments; seg++ {
+		wg.Add(1)
+		go func(seg int) {
+			defer wg.Done()
+			p := dynamodb.NewScanPaginator(s.db, &dynamodb.ScanInput{TableName: aws.String(s.table), Segment: aws.Int32(int32(seg)),
+				TotalSegments: aws.Int32(int32(s.segments)), ConsistentRead: aws.Bool(true)})
+			for p.HasMorePages() {
+				page, err := p.NextPage(ctx)
+				if err != nil {
+					errs[seg] = fmt.Errorf("scanning %s: %w", s.table, err)
+					return
+				}
+				mu.Lock()
+				for _, it := range page.Items {
+					if err = encode(it); err != nil {
+						break
+					}
+				}
+				mu.Unlock()
+				if err != nil {
+					errs[seg] = err
+					return
+				}
+			}
+		}(seg)
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// verify audits the whole journal against the whole table, in bounded
+// memory, printing each problem as it is found and the progress of long
+// runs on stderr.
+func verify(ctx context.Context, d *deps, src *tableSource, v note.Verifier, settle time.Duration, out *os.File, stdout, stderr io.Writer) (int, error) {
+	now := d.now
+	if now == nil {
+		now = time.Now
+	}
+	start := now()
+	pp := &progressPrinter{w: stderr, now: now, start: start, last: start, items: src.total()}
+	a := &journal.Audit{Verifier: journal.Verifier{Store: d.store, Key: v}, TableTime: src.time(start), Settle: settle, Sleep: d.sleep,
+		Progress: pp.print}
+	res, err := a.Run(ctx, func(yield func(journal.TableItem) error) error { return src.items(ctx, yield) },
+		func(p journal.Problem) { fmt.Fprintln(stdout, p) })
 	if err != nil {
 		return 2, err
 	}
-	items, err := scan(ctx, d.db, table, desc, segments)
-	if err != nil {
-		return 2, err
-	}
-	problems, pending := journal.CompareTable(l, items)
-	problems = append(l.Problems, problems...)
+	l := res.Log
 	fmt.Fprintf(stdout, "journal: %d entries, %d checkpoint versions (the latest covers %d entries)\n", l.Size, len(l.Checkpoints), l.Latest.Size)
-	fmt.Fprintf(stdout, "table %s: %d items\n", table, len(items))
-	if pending > 0 {
-		fmt.Fprintf(stdout, "%d items are not yet covered: journaled after the latest checkpoint, which the next one covers\n", pending)
+	fmt.Fprintf(stdout, "%s: %d items\n", src, res.Items)
+	if res.Pending > 0 {
+		fmt.Fprintf(stdout, "%d items are not yet covered: journaled after the latest checkpoint, which the next one covers\n", res.Pending)
 	}
-	for _, p := range problems {
-		fmt.Fprintln(stdout, p)
+	if res.After > 0 {
+		fmt.Fprintf(stdout, "%d items journaled after the table was read are not in it: the next verify compares them\n", res.After)
 	}
 	switch {
-	case len(problems) > 0:
-		fmt.Fprintf(stdout, "%d problems found\n", len(problems))
+	case res.Problems > 0:
+		fmt.Fprintf(stdout, "%d problems found\n", res.Problems)
 		return 1, nil
-	case l.Size == 0 && len(items) == 0:
+	case l.Size == 0 && res.Items == 0:
 		fmt.Fprintln(stdout, "nothing to verify: the journal and the table are empty")
 	default:
 		fmt.Fprintf(stdout, "intact: every checkpoint signed and consistent, every item in the table journaled and identical\n")
@@ -565,49 +746,61 @@ func verify(ctx context.Context, d *deps, table string, desc *types.TableDescrip
 	return 0, nil
 }
 
-// scan reads every item of the table, in parallel segments, with
-// consistent reads, as the key's and the item's canonical encodings.
-func scan(ctx context.Context, db DB, table string, desc *types.TableDescription, segments int) ([]journal.TableItem, error) {
-	if segments < 1 {
-		segments = 1
+// progressPrinter prints an audit's progress on stderr, at most every
+// progressInterval, so that a verify of a few seconds prints none: what
+// was read, the rate, and the time the phase has left.
+type progressPrinter struct {
+	w           io.Writer
+	now         func() time.Time
+	start, last time.Time
+	items       int64 // expected, 0 unknown
+	printed     bool
+	phase       string
+	phaseStart  time.Time
+	lastCall    time.Time // the previous phase ended then
+}
+
+const progressInterval = 5 * time.Second
+
+func (pp *progressPrinter) print(p journal.Progress) {
+	t := pp.now()
+	if p.Phase != pp.phase {
+		pp.phase, pp.phaseStart = p.Phase, pp.lastCall
+		if pp.lastCall.IsZero() {
+			pp.phaseStart = pp.start
+		}
 	}
-	var mu sync.Mutex
-	var out []journal.TableItem
-	errs := make([]error, segments)
-	var wg sync.WaitGroup
-	for s := 0; s < segments; s++ {
-		wg.Add(1)
-		go func(s int) {
-			defer wg.Done()
-			p := dynamodb.NewScanPaginator(db, &dynamodb.ScanInput{TableName: aws.String(table), Segment: aws.Int32(int32(s)),
-				TotalSegments: aws.Int32(int32(segments)), ConsistentRead: aws.Bool(true)})
-			for p.HasMorePages() {
-				page, err := p.NextPage(ctx)
-				if err != nil {
-					errs[s] = fmt.Errorf("scanning %s: %w", table, err)
-					return
-				}
-				for _, it := range page.Items {
-					keys := map[string]types.AttributeValue{}
-					for _, k := range desc.KeySchema {
-						keys[aws.ToString(k.AttributeName)] = it[aws.ToString(k.AttributeName)]
-					}
-					ke, err1 := ledger.Encode(keys)
-					ie, err2 := ledger.Encode(it)
-					if err := errors.Join(err1, err2); err != nil {
-						errs[s] = err
-						return
-					}
-					mu.Lock()
-					out = append(out, journal.TableItem{Key: ke, Item: ie})
-					mu.Unlock()
-				}
-			}
-		}(s)
+	pp.lastCall = t
+	if t.Sub(pp.last) < progressInterval && !(p.Done && pp.printed) {
+		return
 	}
-	wg.Wait()
-	sort.Slice(out, func(i, j int) bool { return string(out[i].Key) < string(out[j].Key) })
-	return out, errors.Join(errs...)
+	pp.last, pp.printed = t, true
+	var done, total int64
+	var what string
+	switch p.Phase {
+	case "table":
+		done, total, what = p.Items, pp.items, "items read"
+	case "journal":
+		done, total, what = p.Entries, p.EntriesTotal, "entries read"
+	default:
+		done, total, what = int64(p.Parts), int64(p.PartsTotal), "parts compared"
+	}
+	line := fmt.Sprintf("verify: %s: %d %s", p.Phase, done, what)
+	if total > 0 {
+		line += fmt.Sprintf(" of about %d", total)
+	}
+	line += fmt.Sprintf(" after %s", t.Sub(pp.start).Round(time.Second))
+	if secs := t.Sub(pp.phaseStart).Seconds(); !p.Done && secs > 0 && done > 0 {
+		rate := float64(done) / secs
+		line += fmt.Sprintf(", %.0f a second", rate)
+		if total > done {
+			line += fmt.Sprintf(", about %s left in this phase", time.Duration(float64(total-done)/rate*float64(time.Second)).Round(time.Second))
+		}
+	}
+	if p.Done {
+		line += ": done"
+	}
+	fmt.Fprintln(pp.w, line)
 }
 
 // keyFromJSON reads a key: exactly the table's key attributes, each of its

@@ -9,11 +9,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/appendonly/appendonly/ddbexport"
 	"github.com/appendonly/appendonly/internal/fakedynamo"
 	"github.com/appendonly/appendonly/journal"
 	"github.com/appendonly/appendonly/ledger"
@@ -29,6 +31,10 @@ type env struct {
 	vkey   string
 	seq    *journal.Sequencer
 	synced int
+	// settled counts verify's waits for the journal to catch up; onSettle
+	// runs in each.
+	settled  int
+	onSettle func()
 }
 
 func newEnv(t *testing.T) *env {
@@ -42,8 +48,16 @@ func newEnv(t *testing.T) *env {
 	verifier, _ := note.NewVerifier(vkey)
 	dir := t.TempDir()
 	store := &journal.DirStore{Dir: dir}
-	return &env{t: t, fake: f, db: &deps{db: db}, dir: dir, vkey: vkey,
+	e := &env{t: t, fake: f, dir: dir, vkey: vkey,
 		seq: &journal.Sequencer{Store: store, Signer: signer, Verifier: verifier, Origin: tableArn}}
+	e.db = &deps{db: db, sleep: func(context.Context, time.Duration) error {
+		e.settled++
+		if e.onSettle != nil {
+			e.onSettle()
+		}
+		return nil
+	}}
+	return e
 }
 
 // sequence delivers the fake's new stream records to the sequencer, as
@@ -88,11 +102,16 @@ func TestAppendVerifyProve(t *testing.T) {
 	if code, _, errOut := e.cli(`{"Artist": "Acme Band", "SongTitle": "PartiQL Rocks"}`, "append", "--table", "Music"); code != 2 || !strings.Contains(errOut, "exists") {
 		t.Errorf("duplicate: exit %d, %q, want 2 and the duplicate named", code, errOut)
 	}
-	// Appended but not yet sequenced: named, not called intact.
-	if code, out, _ := e.cli("", "verify", "--table", "Music", "--dir", e.dir, "--verifier-key", e.vkey); code != 1 || !strings.Contains(out, "not journaled") {
-		t.Errorf("before sequencing: exit %d, %q", code, out)
+	// Appended and not sequenced, after verify waited: named, not called
+	// intact. Sequenced while verify waits: not yet covered.
+	if code, out, _ := e.cli("", "verify", "--table", "Music", "--dir", e.dir, "--verifier-key", e.vkey); code != 1 || !strings.Contains(out, "not journaled") || e.settled != 1 {
+		t.Errorf("before sequencing: exit %d, %q, %d waits", code, out, e.settled)
 	}
-	e.sequence()
+	e.onSettle = e.sequence
+	if code, out, _ := e.cli("", "verify", "--table", "Music", "--dir", e.dir, "--verifier-key", e.vkey); code != 0 || !strings.Contains(out, "2 items are not yet covered") || e.settled != 2 {
+		t.Errorf("sequenced while verify waits: exit %d, %q, %d waits", code, out, e.settled)
+	}
+	e.onSettle = nil
 	code, out, errOut := e.cli("", "verify", "--table", "Music", "--dir", e.dir, "--verifier-key", e.vkey)
 	if code != 0 || !strings.Contains(out, "intact") || !strings.Contains(out, "2 items") {
 		t.Fatalf("verify: exit %d, %q, %q", code, out, errOut)
@@ -325,5 +344,124 @@ func TestVerifySince(t *testing.T) {
 		if code, _, errOut := e.cli("", args...); code != 2 || !strings.Contains(errOut, c.want) {
 			t.Errorf("%v: exit %d, %q, want 2 and %q", c.args, code, errOut, c.want)
 		}
+	}
+}
+
+// export writes the fake table as a DynamoDB export at time at.
+func (e *env) export(at time.Time) string {
+	e.t.Helper()
+	dir := e.t.TempDir()
+	w, err := ddbexport.NewWriter(dir, tableArn, at)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, it := range e.fake.Items("Music") {
+		data, _ := json.Marshal(it)
+		av, err := ddbexport.DecodeItem(data)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if err := w.Add(av); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		e.t.Fatal(err)
+	}
+	return dir
+}
+
+// TestVerifyAndProveOffline verifies a journal copied to a directory
+// against an export of its table, and proves an item, with no AWS at all
+// (no DynamoDB client: a call would fail the test), the table's key
+// attributes read from the journal.
+func TestVerifyAndProveOffline(t *testing.T) {
+	e := newEnv(t)
+	for _, title := range []string{"One", "Two", "Three"} {
+		if code, _, errOut := e.cli("", "append", "--table", "Music", "--item", `{"Artist": "Acme Band", "SongTitle": "`+title+`", "Year": 2001}`); code != 0 {
+			t.Fatal(errOut)
+		}
+	}
+	e.sequence()
+	exported := e.export(time.Now())
+	e.db.db = nil
+	code, out, errOut := e.cli("", "verify", "--dir", e.dir, "--verifier-key", e.vkey, "--export", exported)
+	if code != 0 || !strings.Contains(out, "the export of "+tableArn+" at ") || !strings.Contains(out, ": 3 items") || !strings.Contains(out, "intact") {
+		t.Errorf("verify an export: exit %d, %q, %q", code, out, errOut)
+	}
+	file := filepath.Join(t.TempDir(), "two.tlog-proof")
+	code, out, errOut = e.cli("", "prove", "--dir", e.dir, "--verifier-key", e.vkey, "--key", `{"Artist": "Acme Band", "SongTitle": "Two"}`, "--out", file)
+	if code != 0 || !strings.Contains(out, "wrote "+file+": entry 1") {
+		t.Errorf("prove offline: exit %d, %q, %q", code, out, errOut)
+	}
+	if code, _, errOut := e.cli("", "prove", "--dir", e.dir, "--verifier-key", e.vkey, "--key", `{"Artist": "Acme Band", "SongTitle": 2}`); code != 2 || !strings.Contains(errOut, `"SongTitle" is a string (S) in the table, given a number`) {
+		t.Errorf("a key of the wrong type, offline: exit %d, %q", code, errOut)
+	}
+
+	// Changed behind the journal's back, then exported: named. An item
+	// journaled after the export's time and not in it: counted.
+	e.fake.Put("Music", fakedynamo.Item{"Artist": map[string]any{"S": "Acme Band"}, "SongTitle": map[string]any{"S": "One"}, "Year": map[string]any{"N": "1999"}})
+	changed := e.export(time.Now())
+	code, out, _ = e.cli("", "verify", "--dir", e.dir, "--verifier-key", e.vkey, "--export", changed)
+	if code != 1 || !strings.Contains(out, `changed: item {"Artist":"Acme Band","SongTitle":"One"} (journal entry 0)`) {
+		t.Errorf("a changed item in the export: exit %d, %q", code, out)
+	}
+	code, out, _ = e.cli("", "verify", "--dir", e.dir, "--verifier-key", e.vkey, "--export", e.emptyExport(time.Unix(1000, 0)))
+	if code != 0 || !strings.Contains(out, "3 items journaled after the table was read are not in it") {
+		t.Errorf("an export older than the journal: exit %d, %q", code, out)
+	}
+
+	_, other, _ := note.GenerateKey(rand.Reader, "arn:aws:dynamodb:us-east-1:111122223333:table/Other")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"verify", "--dir", e.dir, "--verifier-key", e.vkey}, "--table is required (or --export"},
+		{[]string{"verify", "--dir", e.dir, "--verifier-key", other, "--export", exported}, "an export of " + tableArn + ", not of the journal's table"},
+		{[]string{"verify", "--dir", e.dir, "--verifier-key", e.vkey, "--export", "/nonexistent"}, "--export /nonexistent: not a directory"},
+		{[]string{"verify", "--dir", e.dir, "--verifier-key", e.vkey, "--export", e.dir}, "no manifest-summary.json"},
+		{[]string{"verify", "--dir", e.dir, "--verifier-key", e.vkey, "--export", exported, "--since", "main_test.go"}, "--table is required with --since"},
+		{[]string{"verify", "--dir", t.TempDir(), "--verifier-key", e.vkey, "--export", exported}, "the journal has no entry yet"},
+		{[]string{"verify", "--dir", e.dir, "--verifier-key", e.vkey, "--export", exported, "--settle", "-1s"}, "--settle -1s: want 0 or more"},
+	} {
+		if code, _, errOut := e.cli("", c.args...); code != 2 || !strings.Contains(errOut, c.want) {
+			t.Errorf("%v: exit %d, %q, want 2 and %q", c.args, code, errOut, c.want)
+		}
+	}
+}
+
+// emptyExport writes an export of no items at time at.
+func (e *env) emptyExport(at time.Time) string {
+	dir := e.t.TempDir()
+	w, _ := ddbexport.NewWriter(dir, tableArn, at)
+	if err := w.Close(); err != nil {
+		e.t.Fatal(err)
+	}
+	return dir
+}
+
+// TestProgress: a long verify says on stderr what it has read, how fast,
+// and how long its phase has left; a short one says nothing.
+func TestProgress(t *testing.T) {
+	clock := time.Unix(0, 0)
+	var buf bytes.Buffer
+	pp := &progressPrinter{w: &buf, now: func() time.Time { return clock }, start: clock, last: clock, items: 1000000}
+	step := func(d time.Duration, p journal.Progress) {
+		clock = clock.Add(d)
+		pp.print(p)
+	}
+	step(time.Second, journal.Progress{Phase: "table", Items: 100000})
+	step(time.Second, journal.Progress{Phase: "table", Items: 200000})
+	if buf.Len() != 0 {
+		t.Fatalf("printed within the first seconds: %q", buf.String())
+	}
+	step(3*time.Second, journal.Progress{Phase: "table", Items: 500000})
+	step(5*time.Second, journal.Progress{Phase: "table", Items: 1000000, Done: true})
+	step(10*time.Second, journal.Progress{Phase: "journal", Items: 1000000, Entries: 400000, EntriesTotal: 1000000})
+	want := "verify: table: 500000 items read of about 1000000 after 5s, 100000 a second, about 5s left in this phase\n" +
+		"verify: table: 1000000 items read of about 1000000 after 10s: done\n" +
+		"verify: journal: 400000 entries read of about 1000000 after 20s, 40000 a second, about 15s left in this phase\n"
+	if buf.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", buf.String(), want)
 	}
 }
