@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -25,6 +26,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/appendonly/appendonly/ddbexport"
 	"github.com/appendonly/appendonly/internal/fakedynamo"
 	"github.com/appendonly/appendonly/journal"
 	"github.com/appendonly/appendonly/ledger"
@@ -95,6 +97,10 @@ func run(w io.Writer) error {
 		return fmt.Errorf("the untouched journal has problems: %v", problems)
 	}
 	fmt.Fprintln(w, "   intact")
+	intact := filepath.Join(top, "export-intact")
+	if err := export(fake, intact); err != nil {
+		return err
+	}
 
 	fmt.Fprintln(w, "4. Prove one song, checkable with nothing but the proof and the verifier key.")
 	key, _ := ledger.Encode(map[string]types.AttributeValue{
@@ -128,9 +134,47 @@ func run(w io.Writer) error {
 	if len(problems) != 1 || problems[0].What != "changed" {
 		return fmt.Errorf("want exactly the changed song found, got %v", problems)
 	}
-	fmt.Fprintf(w, "\nThe journal's files (C2SP tlog-tiles layout): %s\nIts verifier key: %s\n", dir, vkey)
-	fmt.Fprintf(w, "Check the proof with nothing but the key, offline:\n  go run ./cmd/appendonly check-proof --verifier-key '%s' %s\n", vkey, proofFile)
+	tampered := filepath.Join(top, "export-tampered")
+	if err := export(fake, tampered); err != nil {
+		return err
+	}
+	keyFile := filepath.Join(top, "verifier-key")
+	if err := os.WriteFile(keyFile, []byte(vkey+"\n"), 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\nThe journal's files (C2SP tlog-tiles layout, as in the bucket): %s\n", dir)
+	fmt.Fprintf(w, "Its verifier key: %s (in %s)\n", vkey, keyFile)
+	fmt.Fprintf(w, "The table, exported as DynamoDB exports it, before and after the change: %s, %s\n", intact, tampered)
+	fmt.Fprintf(w, "\nGo on with the command line, offline: no AWS account, no credentials.\n")
+	fmt.Fprintf(w, "  go run ./cmd/appendonly verify --dir %s --verifier-key @%s --export %s   # exit 0: intact\n", dir, keyFile, intact)
+	fmt.Fprintf(w, "  go run ./cmd/appendonly verify --dir %s --verifier-key @%s --export %s   # exit 1: names the changed song\n", dir, keyFile, tampered)
+	fmt.Fprintf(w, "  go run ./cmd/appendonly prove --dir %s --verifier-key @%s --key '{\"Artist\": \"Acme Band\", \"SongTitle\": \"Merkle Tree\"}' --out %s   # exit 0\n",
+		dir, keyFile, filepath.Join(top, "merkle-tree.tlog-proof"))
+	fmt.Fprintf(w, "  go run ./cmd/appendonly check-proof --verifier-key @%s %s   # exit 0: the proof holds\n", keyFile, proofFile)
 	return nil
+}
+
+// export writes the fake's table as a DynamoDB export (full, DynamoDB
+// JSON) would lay it out in S3 under AWSDynamoDB/<export id>/.
+func export(fake *fakedynamo.Server, dir string) error {
+	w, err := ddbexport.NewWriter(dir, origin, time.Now())
+	if err != nil {
+		return err
+	}
+	for _, it := range fake.Items("Music") {
+		data, err := json.Marshal(it)
+		if err != nil {
+			return err
+		}
+		item, err := ddbexport.DecodeItem(data)
+		if err != nil {
+			return err
+		}
+		if err := w.Add(item); err != nil {
+			return err
+		}
+	}
+	return w.Close()
 }
 
 func verify(ctx context.Context, db *dynamodb.Client, store journal.Store, v note.Verifier) ([]journal.Problem, error) {
