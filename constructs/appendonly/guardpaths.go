@@ -1,6 +1,7 @@
 package appendonly
 
 import (
+	"github.com/appendonly/appendonly/check"
 	"fmt"
 	"strings"
 
@@ -9,15 +10,6 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 )
-
-// pathOf stands for the construct path of resource id in the stack at
-// stackPath, until constructPaths replaces it.
-func pathOf(stackPath, id string) string { return "\x02" + stackPath + "\x03" + id + "\x02" }
-
-// ownerOf stands for the path of the construct that owns resource id, the
-// one to pass to UnsafeAcknowledgeWriteGrant: an L2 for its L1 named
-// Resource, until constructPaths replaces it.
-func ownerOf(stackPath, id string) string { return "\x02" + stackPath + "\x03" + id + "\x03\x02" }
 
 // constructPaths returns a replacer from pathOf's stand-ins to construct
 // paths: an L1 resource's path without the /Resource ids of its L2 and L1
@@ -39,26 +31,26 @@ func (g *guard) constructPaths() *strings.Replacer {
 		full := *e.Node().Path()
 		path := strings.TrimSuffix(full, "/Resource/Resource")
 		stackPath := *stack.Node().Path()
-		pairs = append(pairs, pathOf(stackPath, id), path, ownerOf(stackPath, id), strings.TrimSuffix(full, "/Resource"))
+		pairs = append(pairs, check.PathOf(stackPath, id), path, check.OwnerOf(stackPath, id), strings.TrimSuffix(full, "/Resource"))
 	}
 	return strings.NewReplacer(pairs...)
 }
 
 // existingTable is what the guard knows of a table brought with
 // ExistingTable: its name or ARN, resolved once.
-func existingTable(t *Table) guardedTable {
-	gt := guardedTable{label: *t.Node().Path(), mode: t.enforcement, exempt: t.exempt}
+func existingTable(t *Table) check.Existing {
+	gt := check.Existing{Label: *t.Node().Path(), IdentityOnly: t.enforcement == EnforceIdentityOnlyOthersCanModify, Exempt: t.exempt}
 	stack := t.stack
 	if arn, ok := stack.Resolve(t.table.TableArn()).(string); ok {
 		if f := strings.SplitN(arn, ":", 6); len(f) == 6 && strings.HasPrefix(f[5], "table/") {
-			gt.partition, gt.region, gt.account, gt.name = f[1], f[3], f[4], strings.TrimPrefix(f[5], "table/")
+			gt.Partition, gt.Region, gt.Account, gt.Name = f[1], f[3], f[4], strings.TrimPrefix(f[5], "table/")
 			return gt
 		}
 	}
 	if name, ok := stack.Resolve(t.table.TableName()).(string); ok {
-		gt.name = name
+		gt.Name = name
 	} else {
-		gt.name = unresolved
+		gt.Name = check.Unresolved
 	}
 	return gt
 }
@@ -107,6 +99,6 @@ func UnsafeAcknowledgeWriteGrant(c constructs.IConstruct, reason string) error {
 	default:
 		return fmt.Errorf("appendonly.UnsafeAcknowledgeWriteGrant %s: a %s holds no write grant: pass the Lambda function, IAM role, user or group the grant was given to, or the IAM policy that holds it", path, typ)
 	}
-	r.AddMetadata(jsii.String(acknowledgedKey), jsii.String(reason))
+	r.AddMetadata(jsii.String(check.AcknowledgedKey), jsii.String(reason))
 	return nil
 }

@@ -1,6 +1,7 @@
 package appendonly
 
 import (
+	"github.com/appendonly/appendonly/check"
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -23,7 +24,7 @@ type registry struct {
 	attached map[awsiam.IPrincipal]int
 	// existing are the tables brought with ExistingTable, which no
 	// template holds.
-	existing []guardedTable
+	existing []check.Existing
 	// tables are the tables the construct created, with what each of
 	// their protected resources must look like.
 	tables []tableRecord

@@ -1,4 +1,4 @@
-package appendonly
+package check
 
 import (
 	"encoding/json"

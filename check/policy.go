@@ -1,4 +1,4 @@
-package appendonly
+package check
 
 import (
 	"encoding/json"
@@ -57,7 +57,7 @@ func managedPolicyArnsOf(r map[string]any) (values []any, location string) {
 func (e *evaluator) checkResource(s *stackTemplate, id string) []violation {
 	r := s.res[id]
 	docs := policiesOf(r)
-	if gt := e.tables.in(s, id); gt != nil && gt.mode == EnforceIdentityOnlyOthersCanModify {
+	if gt := e.tables.in(s, id); gt != nil && gt.identityOnly {
 		if rp := mapGet(mapGet(r, "Properties"), "ResourcePolicy"); rp != nil {
 			docs = append(docs, docAt{doc: mapGet(rp, "PolicyDocument"), location: "Properties/ResourcePolicy/PolicyDocument",
 				label: "the resource policy of the table", resourcePolicy: true})
@@ -111,7 +111,7 @@ func (e *evaluator) checkStar(s *stackTemplate, id string, r map[string]any, loc
 		gt := &e.tables.list[ti]
 		switch {
 		case e.exempt(gt, s, r):
-		case gt.mode == EnforceIdentityOnlyOthersCanModify:
+		case gt.identityOnly:
 			out = append(out, violation{rule: ruleWriteGrantOnStar, severity: fatal, file: s.file, logicalID: id, location: location,
 				message: fmt.Sprintf("appendonly: %s allows %s on Resource \"*\", which includes the append-only table %s: "+
 					"in EnforceIdentityOnlyOthersCanModify mode nothing else stops it.", label, summarize(actions), gt.label),
@@ -215,7 +215,7 @@ func (e *evaluator) checkPolicy(s *stackTemplate, id string, r map[string]any, p
 				}
 			}
 			switch {
-			case (hit != "" || star && gt.mode == EnforceIdentityOnlyOthersCanModify) && e.exempt(gt, s, r):
+			case (hit != "" || star && gt.identityOnly) && e.exempt(gt, s, r):
 			case strings.HasPrefix(hit, "unresolved:"):
 				out = append(out, violation{rule: ruleWriteGrant, severity: fatal, file: s.file, logicalID: id, location: location,
 					message: fmt.Sprintf("appendonly: %s, statement %s, allows %s on a resource the guard cannot resolve (%s), "+
@@ -231,7 +231,7 @@ func (e *evaluator) checkPolicy(s *stackTemplate, id string, r map[string]any, p
 						label, sid, summarize(actions), gt.label, hit),
 					fix: "Grant with the appendonly Table's GrantAppend, GrantRead or GrantStreamRead instead. " + ackFix(s, id, r),
 				})
-			case star && gt.mode == EnforceIdentityOnlyOthersCanModify:
+			case star && gt.identityOnly:
 				out = append(out, violation{rule: ruleWriteGrantOnStar, severity: fatal, file: s.file, logicalID: id, location: location,
 					message: fmt.Sprintf("appendonly: %s, statement %s, allows %s on Resource \"*\", which includes the append-only table %s: "+
 						"in EnforceIdentityOnlyOthersCanModify mode nothing else stops it.",
