@@ -19,7 +19,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 
 GO_FILES = $(shell find . -name '*.go' -not -path './node_modules/*' -not -path './.git/*')
 
-.PHONY: help deps synth test lint unit cfn-lint-app controls-app matrix golden bench bench-twin demo walkthrough
+.PHONY: help deps synth test lint unit cfn-lint-app controls-app matrix golden bench bench-verify bench-twin demo walkthrough
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -79,6 +79,9 @@ bench: deps ## run the synthesis and journal benchmarks (README "Performance", "
 	go test -run '^$$' -bench . -benchtime 5x ./constructs/appendonly
 	go test -run '^$$' -bench 'Integrate|SequencerModel|Prove|Verify' -benchtime 3x ./journal
 	go test -run '^$$' -bench SequencerLag -benchtime 1x ./journal
+
+bench-verify: deps ## a full verify's peak memory and rate at 10^5, 10^6 and 10^7 items (builds ~26 GB of journal and export once, in $$APPENDONLY_BENCH_CACHE)
+	go test -run '^$$' -bench VerifyMemory -benchtime 1x -timeout 3h ./cmd/appendonly
 
 demo: deps ## the journal end to end with no AWS account: append, checkpoint, tamper, verify
 	go run ./internal/demo

@@ -16,7 +16,7 @@ type guardedTable struct {
 	account   string
 	// identityOnly: EnforceIdentityOnlyOthersCanModify mode.
 	identityOnly bool
-	exempt    []string
+	exempt       []string
 }
 
 type violation struct {

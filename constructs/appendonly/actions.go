@@ -12,7 +12,6 @@ var (
 	streamReadActions      = check.StreamReadActions()
 	itemMutationActions    = check.ItemMutationActions()
 	dataLossControlActions = check.DataLossControlActions()
-	denyActions            = check.DenyActions()
 	tableWideDenyActions   = check.TableWideDenyActions()
 	tableProtectionActions = check.TableProtectionActions()
 	keyAppendActions       = check.KeyAppendActions()

@@ -51,7 +51,7 @@ const (
 	// metadataKey marks, for a reviewer of the template, a table in
 	// EnforceIdentityOnlyOthersCanModify mode, which has no resource policy
 	// to tell it by; the guard knows its tables from the registry.
-	metadataKey = "appendonly"
+	metadataKey  = "appendonly"
 	guardVersion = "2"
 )
 
@@ -123,4 +123,3 @@ func (g *guard) Validate(ctx awscdk.IPolicyValidationContext) *awscdk.PolicyVali
 	}
 	return report
 }
-

@@ -1,8 +1,8 @@
 package appendonly
 
 import (
-	"github.com/appendonly/appendonly/check"
 	"fmt"
+	"github.com/appendonly/appendonly/check"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"

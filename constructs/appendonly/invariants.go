@@ -17,14 +17,13 @@ type protected struct {
 	el   awscdk.CfnElement // its logical id is resolved at check
 	// stack holds it when it is not the table's: a journal in another
 	// account.
-	stack     awscdk.Stack
-	stackPath string
-	typ       string // its CloudFormation type
-	retain    bool   // DeletionPolicy and UpdateReplacePolicy Retain
-	props     []wantProp
-	docPath   []string    // where its policy document is, under Properties
-	stmts     []statement // the statements the document must hold as written
-	docProp   string      // the props that change those statements
+	stack   awscdk.Stack
+	typ     string // its CloudFormation type
+	retain  bool   // DeletionPolicy and UpdateReplacePolicy Retain
+	props   []wantProp
+	docPath []string    // where its policy document is, under Properties
+	stmts   []statement // the statements the document must hold as written
+	docProp string      // the props that change those statements
 }
 
 // wantProp is one property a protected resource must have.
@@ -102,4 +101,3 @@ func (r *registry) resolve() (out []check.Table, err error) {
 	}
 	return out, nil
 }
-
