@@ -1,6 +1,10 @@
 package check
 
 import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 )
@@ -199,4 +203,90 @@ func (a *Assembly) Check(tables []Table, existing []Existing) []Finding {
 		out = append(out, Finding{Rule: v.rule, Severity: v.severity, Message: v.message, Fix: v.fix, File: v.file, LogicalID: v.logicalID, Location: v.location})
 	}
 	return out
+}
+
+// ReadAssembly reads the cloud assembly in dir (cdk.out): every stack's
+// template, in nested assemblies (stages) too, and their nested stacks.
+func ReadAssembly(dir string) (*Assembly, error) {
+	paths, err := assemblyTemplates(dir, 0)
+	if err != nil {
+		return nil, err
+	}
+	return ReadTemplates(paths)
+}
+
+func assemblyTemplates(dir string, depth int) ([]string, error) {
+	data, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		return nil, fmt.Errorf("not a cloud assembly: %w", err)
+	}
+	var m struct {
+		Artifacts map[string]struct {
+			Type       string `json:"type"`
+			Properties struct {
+				TemplateFile  string `json:"templateFile"`
+				DirectoryName string `json:"directoryName"`
+			} `json:"properties"`
+		} `json:"artifacts"`
+	}
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("reading %s: %w", filepath.Join(dir, "manifest.json"), err)
+	}
+	var out []string
+	for _, id := range sortedKeys(m.Artifacts) {
+		a := m.Artifacts[id]
+		switch a.Type {
+		case "aws:cloudformation:stack":
+			out = append(out, filepath.Join(dir, a.Properties.TemplateFile))
+		case "cdk:cloud-assembly":
+			if depth > 20 {
+				return nil, fmt.Errorf("the cloud assembly %s nests assemblies more than 20 deep", dir)
+			}
+			more, err := assemblyTemplates(filepath.Join(dir, a.Properties.DirectoryName), depth+1)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, more...)
+		}
+	}
+	return out, nil
+}
+
+// Names replaces the stand-ins for construct paths in findings' messages
+// (PathOf, OwnerOf) with the paths the templates record (aws:cdk:path
+// metadata): an L1 under an L2 named Resource is named by the construct
+// that holds it. A resource without one is named STACKPATH/LOGICALID.
+func (a *Assembly) Names() *strings.Replacer {
+	var pairs []string
+	for _, s := range a.stacks {
+		for _, id := range sortedKeys(s.res) {
+			md, _ := s.res[id]["Metadata"].(map[string]any)
+			full, ok := md["aws:cdk:path"].(string)
+			if !ok {
+				full = s.path + "/" + id
+			}
+			pairs = append(pairs, PathOf(s.path, id), strings.TrimSuffix(full, "/Resource/Resource"),
+				OwnerOf(s.path, id), strings.TrimSuffix(full, "/Resource"))
+		}
+	}
+	return strings.NewReplacer(pairs...)
+}
+
+// CheckAssembly checks the cloud assembly in dir with what its templates
+// say the construct protects (Tables): the same check the construct runs
+// at synth, from the assembly alone. tables is the number of append-only
+// tables found, existing ones included.
+func CheckAssembly(dir string) (findings []Finding, tables int, err error) {
+	a, err := ReadAssembly(dir)
+	if err != nil {
+		return nil, 0, err
+	}
+	ts, existing, out := a.Tables()
+	out = append(out, a.Check(ts, existing)...)
+	names := a.Names()
+	for i := range out {
+		out[i].Message = names.Replace(out[i].Message)
+		out[i].Fix = names.Replace(out[i].Fix)
+	}
+	return out, len(ts) + len(existing), nil
 }

@@ -53,9 +53,16 @@ func checkTable(rec Table, byPath map[string]*stackTemplate) (*guardedTable, []v
 }
 
 func checkOne(s *stackTemplate, table string, p Protected) []violation {
-	id, stmts := p.ID, p.Statements
+	id := p.ID
+	if p.Type == "" {
+		p.Type = TypeOf(p.What)
+	}
+	docPath, docProp := DocPath(p.What), kinds[p.What].docProp
 	name := p.What + " of the append-only table " + table
-	if p.What == "table" {
+	switch p.What {
+	case "":
+		name = "a resource that protects the append-only table " + table
+	case "table":
 		name = "the append-only table " + table
 	}
 	v := func(location, format string, args ...any) violation {
@@ -64,7 +71,11 @@ func checkOne(s *stackTemplate, table string, p Protected) []violation {
 	}
 	r, ok := s.res[id]
 	if !ok {
-		out := v("Resources", "the %s (%s) is missing from the template: something removed it after NewTable.", p.Type, id)
+		typ := p.Type
+		if typ == "" {
+			typ = "resource"
+		}
+		out := v("Resources", "the %s (%s) is missing from the template: something removed it after NewTable.", typ, id)
 		out.fix = "Keep what the appendonly construct creates: remove the code that deletes or replaces it."
 		return []violation{out}
 	}
@@ -90,55 +101,75 @@ func checkOne(s *stackTemplate, table string, p Protected) []violation {
 	}
 	props, _ := r["Properties"].(map[string]any)
 	for _, w := range p.Props {
+		t := text(p.What, w.Path)
 		got, present := lookup(props, w.Path)
 		location := "Properties/" + strings.Join(w.Path, "/")
 		switch {
 		case w.Value == nil:
 			if present && got != nil && mapGet(got, "Enabled") != false {
-				x := v(location, "%s is set to %s, should be absent: %s.", strings.Join(w.Path, "."), compact(got), w.Why)
+				x := v(location, "%s is set to %s, should be absent: %s.", strings.Join(w.Path, "."), compact(got), t.why)
 				x.fix = "Remove the override that sets it."
 				out = append(out, x)
 			}
 		case !present || !sameJSON(got, w.Value):
-			x := v(location, "%s is %s, should be %s: %s.", strings.Join(w.Path, "."), compactOr(got, present), compact(w.Value), w.Why)
+			x := v(location, "%s is %s, should be %s: %s.", strings.Join(w.Path, "."), compactOr(got, present), compact(w.Value), t.why)
 			x.fix = "Remove the override or aspect that changes it."
-			if w.Prop != "" {
-				x.fix += " The prop that changes it is " + w.Prop + "."
+			if t.prop != "" {
+				x.fix += " The prop that changes it is " + t.prop + "."
 			}
 			out = append(out, x)
 		}
 	}
-	if len(p.Statements) > 0 {
-		doc, _ := lookup(props, p.DocPath)
-		location := "Properties/" + strings.Join(p.DocPath, "/")
+	if len(p.Statements) > 0 || p.Digest != "" {
+		doc, _ := lookup(props, docPath)
+		location := "Properties/" + strings.Join(docPath, "/")
 		have := map[string][]any{}
+		var ours []any // the statements of the construct's Sids
+		var sids []string
 		for _, st := range asAnyList(mapGet(policyDoc(doc), "Statement")) {
 			if sid, ok := mapGet(st, "Sid").(string); ok {
 				have[sid] = append(have[sid], st)
+				if kinds[p.What].protects(sid) {
+					ours, sids = append(ours, st), append(sids, sid)
+				}
 			}
 		}
-		for _, want := range stmts {
+		fix := func(x *violation, first string) {
+			x.fix = first
+			if docProp != "" {
+				x.fix += " The props that change the construct's statements are " + docProp + "."
+			}
+		}
+		for _, want := range p.Statements {
 			sid, _ := mapGet(want, "Sid").(string)
 			got := have[sid]
 			switch {
 			case len(got) == 0:
 				x := v(location, "its policy has lost the statement %s, which the construct wrote there.", sid)
-				x.fix = "Remove the override that replaces or deletes the policy; add your own statements beside the construct's instead."
-				if p.DocProp != "" {
-					x.fix += " The props that change the construct's statements are " + p.DocProp + "."
-				}
+				fix(&x, "Remove the override that replaces or deletes the policy; add your own statements beside the construct's instead.")
 				out = append(out, x)
 			case len(got) > 1 || !sameJSON(got[0], want):
-				x := v(location, "its policy's statement %s is not as the construct wrote it: it is %s, should be %s.", sid, compact(got[0]), compact(want))
-				x.fix = "Remove the override that changes it."
-				if p.DocProp != "" {
-					x.fix += " The props that change it are " + p.DocProp + "."
-				}
+				x := v(location, "its policy's statement %s is not as the construct wrote it: it is %s, should be %s.", sid, compact(got), compact(want))
+				fix(&x, "Remove the override that changes it.")
 				out = append(out, x)
 			}
 		}
+		if p.Digest != "" && Digest(ours) != p.Digest {
+			sort.Strings(sids)
+			x := v(location, "the statements the construct wrote in its policy are not as it wrote them: one was changed, removed or added with a Sid of the construct's (the policy holds %s).",
+				orNoneList(sids))
+			fix(&x, "Remove the override that changes the policy; add your own statements beside the construct's, with Sids of your own.")
+			out = append(out, x)
+		}
 	}
 	return out
+}
+
+func orNoneList(l []string) string {
+	if len(l) == 0 {
+		return "none of them"
+	}
+	return strings.Join(l, ", ")
 }
 
 func orNone(s string) string {

@@ -47,15 +47,14 @@ type Protected struct {
 	// in another account.
 	StackPath string `json:"stack,omitempty"`
 	ID        string `json:"id"`
-	Type      string `json:"type"`
-	Retain    bool   `json:"retain,omitempty"` // DeletionPolicy and UpdateReplacePolicy Retain
-	Props     []Want `json:"props,omitempty"`
-	// DocPath is where its policy document is, under Properties; its
-	// Statements must be there as written, DocProp names the props that
-	// change them.
-	DocPath    []string `json:"docPath,omitempty"`
-	Statements []any    `json:"statements,omitempty"`
-	DocProp    string   `json:"docProp,omitempty"`
+	// Type is its CloudFormation type (TypeOf(What)).
+	Type   string `json:"type"`
+	Retain bool   `json:"retain,omitempty"` // DeletionPolicy and UpdateReplacePolicy Retain
+	Props  []Want `json:"props,omitempty"`
+	// Statements must be in its policy (at DocPath(What)) as written; or,
+	// read from a template's description, Digest is their digest.
+	Statements []any  `json:"statements,omitempty"`
+	Digest     string `json:"digest,omitempty"`
 }
 
 // Want is one property a protected resource must have.
@@ -94,3 +93,8 @@ func OwnerOf(stackPath, id string) string { return "\x02" + stackPath + "\x03" +
 
 func pathOf(stackPath, id string) string  { return PathOf(stackPath, id) }
 func ownerOf(stackPath, id string) string { return OwnerOf(stackPath, id) }
+
+// SidTableWideDeny is the Sid of the statement of a table's resource policy
+// that denies every principal but the exempt ones the item mutations: its
+// condition names the exempt principals.
+const SidTableWideDeny = "DenyEveryoneOverwriteUpdateAndDeleteOfItems"

@@ -9,6 +9,38 @@ const cdk = require('aws-cdk-lib');
 const dynamodb = require('aws-cdk-lib/aws-dynamodb');
 const iam = require('aws-cdk-lib/aws-iam');
 const { Construct } = require('constructs');
+const crypto = require('crypto');
+
+// digest is check.Digest: the statements' JSON as IAM reads it (a list of
+// one is its element, lists in any order, Principal "*" is {"AWS": "*"},
+// keys sorted), 96 bits of SHA-256, base64url.
+function norm(v) {
+  if (Array.isArray(v)) {
+    if (v.length === 1) return norm(v[0]);
+    return v.map(norm).sort((a, b) => (compact(a) < compact(b) ? -1 : compact(a) > compact(b) ? 1 : 0));
+  }
+  if (v && typeof v === 'object') {
+    const out = {};
+    for (const k of Object.keys(v)) out[k] = norm(k === 'Principal' && v[k] === '*' ? { AWS: '*' } : v[k]);
+    return out;
+  }
+  return v;
+}
+function compact(v) {
+  if (Array.isArray(v)) return '[' + v.map(compact).join(',') + ']';
+  if (v && typeof v === 'object') return '{' + Object.keys(v).sort().map((k) => JSON.stringify(k) + ':' + compact(v[k])).join(',') + '}';
+  return JSON.stringify(v);
+}
+function digest(statements) {
+  return crypto.createHash('sha256').update(compact(norm(statements))).digest().subarray(0, 12).toString('base64url');
+}
+// describe writes what the Go construct writes for appendonly check: the
+// resource's description, its statements resolved at synth and digested.
+function describe(resource, description, statements) {
+  resource.addMetadata('appendonly_protected', cdk.Lazy.uncachedAny({
+    produce: (ctx) => Object.assign({}, description, { statements: digest(ctx.resolve(statements)) }),
+  }));
+}
 
 const ITEM_MUTATIONS = ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:PartiQLDelete',
   'dynamodb:PartiQLUpdate', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
@@ -33,6 +65,12 @@ class MusicStack extends cdk.Stack {
     super(scope, id, props);
     const music = new Construct(this, 'Music');
     const deployer = cdk.Fn.sub(this.synthesizer.cloudFormationExecutionRoleArn);
+    const tableStatements = [
+      { Sid: 'DenyEveryoneOverwriteUpdateAndDeleteOfItems', Effect: 'Deny', Principal: '*', Resource: '*',
+        Action: [...ITEM_MUTATIONS, 'dynamodb:UpdateTimeToLive', 'dynamodb:WriteDataForReplication', 'dynamodb:DeleteTable'] },
+      { Sid: 'DenyEveryoneButDeployerChangingTableProtection', Effect: 'Deny', Principal: '*', Resource: '*',
+        Action: PROTECTION, Condition: { ArnNotLike: { 'aws:PrincipalArn': [deployer] } } },
+    ];
     const table = new dynamodb.Table(music, 'Resource', {
       tableName: 'Music',
       partitionKey: { name: 'Artist', type: dynamodb.AttributeType.STRING },
@@ -42,15 +80,7 @@ class MusicStack extends cdk.Stack {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true, recoveryPeriodInDays: 35 },
       removalPolicy: cdk.RemovalPolicy.RETAIN,
       deletionProtection: true,
-      resourcePolicy: iam.PolicyDocument.fromJson({
-        Version: '2012-10-17',
-        Statement: [
-          { Sid: 'DenyEveryoneOverwriteUpdateAndDeleteOfItems', Effect: 'Deny', Principal: '*', Resource: '*',
-            Action: [...ITEM_MUTATIONS, 'dynamodb:UpdateTimeToLive', 'dynamodb:WriteDataForReplication', 'dynamodb:DeleteTable'] },
-          { Sid: 'DenyEveryoneButDeployerChangingTableProtection', Effect: 'Deny', Principal: '*', Resource: '*',
-            Action: PROTECTION, Condition: { ArnNotLike: { 'aws:PrincipalArn': [deployer] } } },
-        ],
-      }),
+      resourcePolicy: iam.PolicyDocument.fromJson({ Version: '2012-10-17', Statement: tableStatements }),
     });
     table.node.defaultChild.addMetadata('cdk_nag', { rules_to_suppress: [
       { id: 'NIST.800.53.R5-DynamoDBInBackupPlan', reason: BACKUP_REASON },
@@ -58,6 +88,10 @@ class MusicStack extends cdk.Stack {
     ] });
     const arn = table.tableArn;
     const globalArn = this.formatArn({ service: 'dynamodb', region: '', resource: 'global-table', resourceName: table.tableName });
+    const policyDenies = [
+      { Sid: 'DenyOverwriteUpdateAndDeleteOfItems', Effect: 'Deny', Action: ITEM_MUTATIONS, Resource: [arn, arn + '/*'] },
+      { Sid: 'DenyTableChangesThatLoseData', Effect: 'Deny', Action: DATA_LOSS, Resource: [arn, arn + '/*', globalArn] },
+    ];
     const policy = new iam.ManagedPolicy(music, 'Policy', {
       managedPolicyName: 'AppendOnlyDynamoDB',
       description: 'Append-only access to one DynamoDB table: PartiQL INSERT and reads allowed; overwrite, update, delete and data-losing table changes denied.',
@@ -66,11 +100,15 @@ class MusicStack extends cdk.Stack {
         Statement: [
           { Sid: 'AppendNewItemsWithPartiQLInsert', Effect: 'Allow', Action: 'dynamodb:PartiQLInsert', Resource: arn },
           { Sid: 'ReadItems', Effect: 'Allow', Action: READ, Resource: [arn, arn + '/index/*'] },
-          { Sid: 'DenyOverwriteUpdateAndDeleteOfItems', Effect: 'Deny', Action: ITEM_MUTATIONS, Resource: [arn, arn + '/*'] },
-          { Sid: 'DenyTableChangesThatLoseData', Effect: 'Deny', Action: DATA_LOSS, Resource: [arn, arn + '/*', globalArn] },
+          ...policyDenies,
         ],
       }),
     });
+    const tableL1 = table.node.defaultChild;
+    tableL1.addMetadata('appendonly', { mode: 'EnforceTableWide', parts: [this.resolve(tableL1.logicalId), this.resolve(policy.node.defaultChild.logicalId)], v: 1 });
+    describe(tableL1, { absent: ['TimeToLiveSpecification'], props: { DeletionProtectionEnabled: true,
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true, RecoveryPeriodInDays: 35 } }, retain: true, what: 'table' }, tableStatements);
+    describe(policy.node.defaultChild, { what: 'managed policy' }, policyDenies);
     policy.node.defaultChild.addMetadata('cdk_nag', { rules_to_suppress: [{
       id: 'AwsSolutions-IAM5',
       reason: "Query and Scan need the table's indexes: <table ARN>/index/* stays inside this one table.",

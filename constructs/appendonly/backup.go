@@ -2,6 +2,7 @@ package appendonly
 
 import (
 	"fmt"
+	"github.com/appendonly/appendonly/check"
 	"regexp"
 	"strings"
 
@@ -212,7 +213,7 @@ func validateBackup(b *BackupProps) []error {
 }
 
 // SidVaultProtect is the Sid of the vault access policy's deny.
-const SidVaultProtect = "DenyEveryoneDeletingOrShorteningRecoveryPoints"
+const SidVaultProtect = check.SidVaultProtect
 
 // vaultDenyActions remove a recovery point, shorten its life, or remove the
 // vault: the vault's access policy denies them to everyone but the exempt
@@ -260,12 +261,8 @@ func (t *Table) createBackup(b *BackupProps, exempt []string) {
 			RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
 		})
 		vault = v
-		t.protected = append(t.protected, protected{what: "backup vault", el: v.Node().DefaultChild().(awscdk.CfnElement),
-			typ: "AWS::Backup::BackupVault", retain: true,
-			props: []wantProp{{path: []string{"LockConfiguration"}, value: lockJSON,
-				prop: "Backup.Lock, Backup.RetentionDays, Backup.MaxRetentionDays and Backup.ChangeableForDays",
-				why:  "the vault lock keeps recovery points from being deleted or shortened"}},
-			docPath: []string{"AccessPolicy"}, stmts: []statement{deny}, docProp: "ExemptPrincipalArns"})
+		t.protected = append(t.protected, protected{what: "backup vault", el: v.Node().DefaultChild().(awscdk.CfnElement), retain: true,
+			props: []wantProp{{path: []string{"LockConfiguration"}, value: lockJSON}}, stmts: []statement{deny}})
 	}
 	rule := &awsbackup.BackupPlanRuleProps{
 		RuleName:           jsii.String("AppendOnlyTable"),

@@ -47,13 +47,9 @@ type guard struct {
 	registry *registry
 }
 
-const (
-	// metadataKey marks, for a reviewer of the template, a table in
-	// EnforceIdentityOnlyOthersCanModify mode, which has no resource policy
-	// to tell it by; the guard knows its tables from the registry.
-	metadataKey  = "appendonly"
-	guardVersion = "2"
-)
+// guardVersion is the guard's version: 3 reads the construct's description
+// of what it protects from the templates (check.TableKey).
+const guardVersion = "3"
 
 // Name implements awscdk.IPolicyValidationPlugin.
 func (g *guard) Name() *string { return jsii.String("appendonly-write-grant-guard") }
@@ -95,6 +91,9 @@ func (g *guard) Validate(ctx awscdk.IPolicyValidationContext) *awscdk.PolicyVali
 		return fail(err)
 	}
 	findings := asm.Check(records, g.registry.existing)
+	// The templates must say what the registry knows, so that appendonly
+	// check, given the cloud assembly alone, checks the same.
+	findings = append(findings, check.SameDescription(asm, records, g.registry.existing)...)
 	if len(findings) > 0 {
 		// Name constructs by their paths: a walk of the tree, made only
 		// when there is something to report.

@@ -1,9 +1,11 @@
 package appendonly
 
 import (
+	"encoding/json"
 	"fmt"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
 
 	"github.com/appendonly/appendonly/check"
 )
@@ -11,27 +13,23 @@ import (
 // protected is what one resource the construct protects must look like in
 // the final template: the construct writes it so, and the guard checks
 // that nothing the app did afterwards (an override, an aspect, a removal
-// policy) changed it.
+// policy) changed it. What the check knows of each kind (its type, where
+// its policy is, why each property matters) is in package check.
 type protected struct {
-	what string            // how messages name it: "table", "key", ...
+	what string            // the kind, as package check names it: "table", "key", ...
 	el   awscdk.CfnElement // its logical id is resolved at check
 	// stack holds it when it is not the table's: a journal in another
 	// account.
-	stack   awscdk.Stack
-	typ     string // its CloudFormation type
-	retain  bool   // DeletionPolicy and UpdateReplacePolicy Retain
-	props   []wantProp
-	docPath []string    // where its policy document is, under Properties
-	stmts   []statement // the statements the document must hold as written
-	docProp string      // the props that change those statements
+	stack  awscdk.Stack
+	retain bool // DeletionPolicy and UpdateReplacePolicy Retain
+	props  []wantProp
+	stmts  []statement // the statements its policy must hold as written
 }
 
 // wantProp is one property a protected resource must have.
 type wantProp struct {
 	path  []string // under Properties
 	value any      // what it must be, as JSON; nil: absent, or not enabled
-	prop  string   // the prop that legitimately changes it, or ""
-	why   string   // what breaks if it changes
 }
 
 // tableRecord is what the registry keeps of a table the construct created:
@@ -63,10 +61,7 @@ func (r *registry) resolve() (out []check.Table, err error) {
 		out[i] = check.Table{StackPath: rec.stackPath, IdentityOnly: rec.mode == EnforceIdentityOnlyOthersCanModify, Exempt: rec.exempt,
 			Name: rec.literalName, Protected: make([]check.Protected, len(rec.protected))}
 		for k, p := range rec.protected {
-			cp := check.Protected{What: p.what, Type: p.typ, Retain: p.retain, DocPath: p.docPath, DocProp: p.docProp}
-			for _, w := range p.props {
-				cp.Props = append(cp.Props, check.Want{Path: w.path, Value: w.value, Prop: w.prop, Why: w.why})
-			}
+			cp := check.Protected{What: p.what, Type: check.TypeOf(p.what), Retain: p.retain, Props: p.wants()}
 			stack := rec.stack
 			if p.stack != nil {
 				stack = p.stack
@@ -100,4 +95,48 @@ func (r *registry) resolve() (out []check.Table, err error) {
 		}
 	}
 	return out, nil
+}
+
+func (p protected) wants() []check.Want {
+	var out []check.Want
+	for _, w := range p.props {
+		out = append(out, check.Want{Path: w.path, Value: w.value})
+	}
+	return out
+}
+
+// describe writes what the check needs into the template (check.TableKey
+// on the table, check.ProtectedKey on each resource that protects it), so
+// that the cloud assembly alone says what is protected and how. CDK
+// resolves the logical ids at synth, and a describer the statements'
+// digests, each in its own stack.
+func (r *registry) describe(rec tableRecord) {
+	var parts []any
+	for _, p := range rec.protected {
+		p.el.(awscdk.CfnResource).AddMetadata(jsii.String(check.ProtectedKey), awscdk.Lazy_UncachedAny(&describer{p: p}, nil))
+		if p.stack != nil {
+			parts = append(parts, awscdk.Fn_Join(jsii.String("/"), &[]*string{jsii.String(r.stackPath(p.stack)), p.el.LogicalId()}))
+		} else {
+			parts = append(parts, p.el.LogicalId())
+		}
+	}
+	md := map[string]any{"v": check.MetadataVersion, "mode": rec.mode.String(), "parts": parts}
+	rec.protected[0].el.(awscdk.CfnResource).AddMetadata(jsii.String(check.TableKey), md)
+}
+
+// describer produces a protected resource's check.ProtectedMetadata at
+// synth, its statements resolved and digested.
+type describer struct{ p protected }
+
+// Produce implements awscdk.IAnyProducer.
+func (d *describer) Produce(ctx awscdk.IResolveContext) any {
+	stmts := make([]any, len(d.p.stmts))
+	for k, s := range d.p.stmts {
+		stmts[k] = s.json()
+	}
+	resolved, _ := ctx.Resolve(stmts, nil).([]any)
+	data, _ := json.Marshal(check.Describe(check.Protected{What: d.p.what, Retain: d.p.retain, Props: d.p.wants(), Statements: resolved}))
+	var md map[string]any
+	_ = json.Unmarshal(data, &md)
+	return md
 }

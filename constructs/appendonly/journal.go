@@ -3,6 +3,7 @@ package appendonly
 import (
 	"errors"
 	"fmt"
+	"github.com/appendonly/appendonly/check"
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -22,13 +23,13 @@ const controlWaiverKey = "appendonly:controlTowerWaivers"
 
 // Statement ids of the journal's bucket and key policies.
 const (
-	SidJournalWriteOnlyBySequencer = "DenyEveryoneButSequencerWritingJournal"
-	SidJournalNoDelete             = "DenyEveryoneDeletingOrUnlockingJournal"
-	SidJournalProtect              = "DenyEveryoneButDeployerChangingJournalProtection"
-	SidJournalSignOnlyBySequencer  = "DenyEveryoneButSequencerSigning"
-	SidJournalNoReplicationIn      = "DenyEveryoneReplicatingIntoJournal"
-	SidDenySequencerControl        = "DenyControllingJournalSequencer"
-	SidJournalMonitorOwnPrefix     = "DenyMonitorWritingOutsideItsPrefix"
+	SidJournalWriteOnlyBySequencer = check.SidJournalWriteOnlyBySequencer
+	SidJournalNoDelete             = check.SidJournalNoDelete
+	SidJournalProtect              = check.SidJournalProtect
+	SidJournalSignOnlyBySequencer  = check.SidJournalSignOnlyBySequencer
+	SidJournalNoReplicationIn      = check.SidJournalNoReplicationIn
+	SidDenySequencerControl        = check.SidDenySequencerControl
+	SidJournalMonitorOwnPrefix     = check.SidJournalMonitorOwnPrefix
 )
 
 // journalDeleteActions remove a journal object version, hide it, or shorten
@@ -240,20 +241,16 @@ func (t *Table) createJournal(j *JournalProps, site *journalSite, sequencerDir s
 	}
 	keyStmts := []statement{signOnly, prot.keyStatement(arn), createGrantForAWSOnly}
 	t.protected = append(t.protected,
-		protected{what: "journal bucket", stack: site.stack, el: bucket.Node().DefaultChild().(awscdk.CfnElement), typ: "AWS::S3::Bucket", retain: true,
+		protected{what: "journal bucket", stack: site.stack, el: bucket.Node().DefaultChild().(awscdk.CfnElement), retain: true,
 			props: []wantProp{
-				{path: []string{"ObjectLockEnabled"}, value: true, why: "Object Lock keeps every journal object version from being deleted or overwritten"},
+				{path: []string{"ObjectLockEnabled"}, value: true},
 				{path: []string{"ObjectLockConfiguration"}, value: map[string]any{"ObjectLockEnabled": "Enabled",
-					"Rule": map[string]any{"DefaultRetention": map[string]any{"Days": j.retentionDays(), "Mode": mode}}},
-					prop: "Journal.Lock and Journal.RetentionDays", why: "the default retention locks each object the sequencer writes"},
-				{path: []string{"VersioningConfiguration"}, value: map[string]any{"Status": "Enabled"},
-					why: "Object Lock needs versioning"},
+					"Rule": map[string]any{"DefaultRetention": map[string]any{"Days": j.retentionDays(), "Mode": mode}}}},
+				{path: []string{"VersioningConfiguration"}, value: map[string]any{"Status": "Enabled"}},
 			}},
-		protected{what: "journal bucket policy", stack: site.stack, el: bucket.Policy().Node().DefaultChild().(awscdk.CfnElement), typ: "AWS::S3::BucketPolicy",
-			docPath: []string{"PolicyDocument"}, stmts: policy, docProp: "DeployerPrincipalArns and ExemptPrincipalArns"},
-		protected{what: "journal key", stack: site.stack, el: key.Node().DefaultChild().(awscdk.CfnElement), typ: "AWS::KMS::Key", retain: true,
-			props:   []wantProp{{path: []string{"KeySpec"}, value: "ECC_NIST_EDWARDS25519", why: "checkpoints are signed with Ed25519"}},
-			docPath: []string{"KeyPolicy"}, stmts: keyStmts, docProp: "DeployerPrincipalArns and ExemptPrincipalArns"},
+		protected{what: "journal bucket policy", stack: site.stack, el: bucket.Policy().Node().DefaultChild().(awscdk.CfnElement), stmts: policy},
+		protected{what: "journal key", stack: site.stack, el: key.Node().DefaultChild().(awscdk.CfnElement), retain: true,
+			props: []wantProp{{path: []string{"KeySpec"}, value: "ECC_NIST_EDWARDS25519"}}, stmts: keyStmts},
 	)
 
 	logs := site.logGroup("SequencerLogs", awscdk.RemovalPolicy_RETAIN)

@@ -3,6 +3,7 @@ package appendonly
 import (
 	"crypto/sha256"
 	"fmt"
+	"github.com/appendonly/appendonly/check"
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -15,9 +16,9 @@ import (
 // Statement ids of what the table's account grants a journal in another
 // account.
 const (
-	SidJournalDescribesTable = "AllowJournalAccountDescribingTable"
-	SidJournalReadsStream    = "AllowJournalSequencerReadingStream"
-	SidJournalMonitorReads   = "AllowJournalMonitorReadingItems"
+	SidJournalDescribesTable = check.SidJournalDescribesTable
+	SidJournalReadsStream    = check.SidJournalReadsStream
+	SidJournalMonitorReads   = check.SidJournalMonitorReads
 )
 
 // journalSite is where the journal's resources go, and how they name the

@@ -361,7 +361,7 @@ func TestTemplateSizeLimitAtTheEdge(t *testing.T) {
 	exceeds := func(ws []string) bool {
 		return len(ws) == 1 && strings.Contains(ws[0], "Template size exceeds limit") && strings.Contains(ws[0], "/1000000")
 	}
-	n := 40
+	n := 36
 	under := sizeWarnings(n)
 	for ; n < 80 && !exceeds(under); n++ {
 		next := sizeWarnings(n + 1)
@@ -374,5 +374,5 @@ func TestTemplateSizeLimitAtTheEdge(t *testing.T) {
 		}
 		under = next
 	}
-	t.Fatalf("no edge between 40 and 80 tables: got %v", under)
+	t.Fatalf("no edge between 36 and 80 tables: got %v", under)
 }

@@ -3,6 +3,7 @@ package appendonly
 import (
 	"errors"
 	"fmt"
+	"github.com/appendonly/appendonly/check"
 	"slices"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -38,18 +39,18 @@ const (
 // Statement ids, written so that a reviewer of `cdk synth` output understands
 // each statement at a glance.
 const (
-	SidAppend              = "AppendNewItemsWithPartiQLInsert"
-	SidRead                = "ReadItems"
-	SidReadStream          = "ReadChangeStream"
-	SidUseKeyToAppend      = "UseTableKeyToAppend"
-	SidUseKeyToRead        = "UseTableKeyToRead"
-	SidDenyItemMutations   = "DenyOverwriteUpdateAndDeleteOfItems"
-	SidDenyDataLoss        = "DenyTableChangesThatLoseData"
-	SidDenyKeyLoss         = "DenyDisablingOrDeletingTableKey"
-	SidTableWideDeny       = "DenyEveryoneOverwriteUpdateAndDeleteOfItems"
-	SidTableWideProtect    = "DenyEveryoneButDeployerChangingTableProtection"
-	SidKeyProtect          = "DenyEveryoneButDeployerDisablingOrDeletingKey"
-	SidKeyGrantsForAWS     = "DenyCreatingGrantsExceptForAWSResources"
+	SidAppend              = check.SidAppend
+	SidRead                = check.SidRead
+	SidReadStream          = check.SidReadStream
+	SidUseKeyToAppend      = check.SidUseKeyToAppend
+	SidUseKeyToRead        = check.SidUseKeyToRead
+	SidDenyItemMutations   = check.SidDenyItemMutations
+	SidDenyDataLoss        = check.SidDenyDataLoss
+	SidDenyKeyLoss         = check.SidDenyKeyLoss
+	SidTableWideDeny       = check.SidTableWideDeny
+	SidTableWideProtect    = check.SidTableWideProtect
+	SidKeyProtect          = check.SidKeyProtect
+	SidKeyGrantsForAWS     = check.SidKeyGrantsForAWS
 	managedPolicyPurpose   = "Append-only access to one DynamoDB table: PartiQL INSERT and reads allowed; overwrite, update, delete and data-losing table changes denied."
 	existingTableWarningID = "appendonly:existingTableIdentityOnly"
 	importedKeyWarningID   = "appendonly:keyPolicyNotChanged"
@@ -164,11 +165,19 @@ func NewTable(scope constructs.Construct, id string, props *Props) (*Table, erro
 		Document:          policyDocument(t.statements(accessAppend | accessRead)),
 	})
 	suppressNag(t.policy, indexWildcardSuppression)
+	if props.ExistingTable != nil {
+		md := map[string]any{"label": *t.Node().Path(), "arn": t.table.TableArn(), "name": t.table.TableName(), "mode": props.Enforcement.String()}
+		if len(t.exempt) > 0 {
+			md["exempt"] = t.exempt
+		}
+		t.policy.Node().DefaultChild().(awscdk.CfnResource).AddMetadata(jsii.String(check.ExistingKey), md)
+	}
 	if t.cfnTable != nil {
-		t.protected = append(t.protected, protected{what: "managed policy", el: t.policy.Node().DefaultChild().(awscdk.CfnElement),
-			typ: "AWS::IAM::ManagedPolicy", docPath: []string{"PolicyDocument"}, stmts: t.denyStatements()})
-		t.registry.tables = append(t.registry.tables, tableRecord{stack: stack, stackPath: t.registry.stackPath(stack),
-			mode: props.Enforcement, exempt: t.exempt, literalName: t.literalName, protected: t.protected})
+		t.protected = append(t.protected, protected{what: "managed policy", el: t.policy.Node().DefaultChild().(awscdk.CfnElement), stmts: t.denyStatements()})
+		rec := tableRecord{stack: stack, stackPath: t.registry.stackPath(stack),
+			mode: props.Enforcement, exempt: t.exempt, literalName: t.literalName, protected: t.protected}
+		t.registry.tables = append(t.registry.tables, rec)
+		t.registry.describe(rec)
 	}
 
 	switch {
@@ -261,26 +270,19 @@ func (p tablePlan) tableProps(user *awsdynamodb.TableProps) awsdynamodb.TablePro
 func (p tablePlan) invariants(props *Props, streamPolicy bool) []wantProp {
 	out := []wantProp{
 		{path: []string{"PointInTimeRecoverySpecification"},
-			value: map[string]any{"PointInTimeRecoveryEnabled": true, "RecoveryPeriodInDays": p.pitrDays},
-			prop:  "TableProps.PointInTimeRecoverySpecification.RecoveryPeriodInDays",
-			why:   "point-in-time recovery is how a table is restored after an administrator changes items"},
-		{path: []string{"TimeToLiveSpecification"},
-			why: "TTL deletes items, which an append-only table must never do"},
+			value: map[string]any{"PointInTimeRecoveryEnabled": true, "RecoveryPeriodInDays": p.pitrDays}},
+		{path: []string{"TimeToLiveSpecification"}},
 	}
 	if p.deletionProtection {
-		out = append(out, wantProp{path: []string{"DeletionProtectionEnabled"}, value: true,
-			prop: "UnsafeAllowTableRemoval (with TableProps.DeletionProtection)",
-			why:  "deletion protection stops DeleteTable, whoever calls it"})
+		out = append(out, wantProp{path: []string{"DeletionProtectionEnabled"}, value: true})
 	}
 	switch {
 	case p.stream != "" && streamPolicy:
 		// The stream's resource policy, which lets a journal in another
 		// account read it, is beside it; the feed check reports it removed.
-		out = append(out, wantProp{path: []string{"StreamSpecification", "StreamViewType"}, value: string(p.stream),
-			why: "the journal reads every change from the stream's new and old images"})
+		out = append(out, wantProp{path: []string{"StreamSpecification", "StreamViewType"}, value: string(p.stream)})
 	case p.stream != "":
-		out = append(out, wantProp{path: []string{"StreamSpecification"}, value: map[string]any{"StreamViewType": string(p.stream)},
-			why: "the journal reads every change from the stream's new and old images"})
+		out = append(out, wantProp{path: []string{"StreamSpecification"}, value: map[string]any{"StreamViewType": string(p.stream)}})
 	}
 	return out
 }
@@ -302,18 +304,17 @@ func (t *Table) createTable(props *Props, prot protection) {
 				RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
 			})
 			tp.EncryptionKey.AddToResourcePolicy(awsiam.PolicyStatement_FromJson(createGrantForAWSOnly.json()), jsii.Bool(false))
-			keyProt = &protected{what: "key", typ: "AWS::KMS::Key", retain: true, docPath: []string{"KeyPolicy"},
+			keyProt = &protected{what: "key", retain: true,
 				stmts: []statement{createGrantForAWSOnly}}
 		} else if tp.EncryptionKey.Node().DefaultChild() != nil {
 			tp.EncryptionKey.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN)
-			keyProt = &protected{what: "key", typ: "AWS::KMS::Key", retain: true, docPath: []string{"KeyPolicy"}}
+			keyProt = &protected{what: "key", retain: true}
 		}
 		if props.Enforcement == EnforceTableWide {
 			ks := prot.keyStatement(arn)
 			added := tp.EncryptionKey.AddToResourcePolicy(awsiam.PolicyStatement_FromJson(ks.json()), jsii.Bool(true))
 			if added != nil && added.StatementAdded != nil && *added.StatementAdded && keyProt != nil {
 				keyProt.stmts = append(keyProt.stmts, ks)
-				keyProt.docProp = "DeployerPrincipalArns and ExemptPrincipalArns"
 			}
 			if added == nil || added.StatementAdded == nil || !*added.StatementAdded {
 				awscdk.Annotations_Of(t).AddWarningV2(jsii.String(importedKeyWarningID), jsii.String(
@@ -347,11 +348,6 @@ func (t *Table) createTable(props *Props, prot protection) {
 	if props.Backup == nil {
 		suppressNagOn(cfn, tableNagSuppressions...)
 	}
-	if props.Enforcement == EnforceIdentityOnlyOthersCanModify {
-		// No resource policy tells a reviewer of the template this table is
-		// append-only (the guard knows its tables from the registry).
-		cfn.AddMetadata(jsii.String(metadataKey), map[string]any{"enforcement": props.Enforcement.String()})
-	}
 	if t.cross != nil {
 		cfn.AddPropertyOverride(jsii.String("StreamSpecification.ResourcePolicy"), map[string]any{
 			"PolicyDocument": map[string]any{"Version": "2012-10-17", "Statement": []any{t.cross.streamStatement(arn).json()}}})
@@ -361,10 +357,8 @@ func (t *Table) createTable(props *Props, prot protection) {
 		t.literalName = name
 	}
 	t.table = table
-	t.protected = append(t.protected, protected{what: "table", el: cfn, typ: "AWS::DynamoDB::Table",
-		retain: plan.removal == awscdk.RemovalPolicy_RETAIN, props: plan.invariants(props, t.cross != nil),
-		docPath: []string{"ResourcePolicy", "PolicyDocument"}, stmts: rpStmts,
-		docProp: "ExemptPrincipalArns and DeployerPrincipalArns"})
+	t.protected = append(t.protected, protected{what: "table", el: cfn,
+		retain: plan.removal == awscdk.RemovalPolicy_RETAIN, props: plan.invariants(props, t.cross != nil), stmts: rpStmts})
 	if tp.Encryption == awsdynamodb.TableEncryption_CUSTOMER_MANAGED {
 		t.key = tp.EncryptionKey
 		if keyProt != nil {
