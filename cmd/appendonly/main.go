@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -40,6 +41,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/appendonly/appendonly/check"
 	"github.com/appendonly/appendonly/ddbexport"
 	"github.com/appendonly/appendonly/internal/probe"
 	"github.com/appendonly/appendonly/journal"
@@ -76,6 +78,10 @@ const usage = `usage:
                                                   the key, and say whether the item changed after its INSERT
   appendonly verifier-key --table T --kms-key KEY print the journal's verifier key, from the signing
                                                   key's public key (kms:GetPublicKey)
+  appendonly check [DIR]                          check a cloud assembly (default cdk.out), as the construct does
+                                                  at synth, from what its templates say is protected: every
+                                                  write grant to an append-only table and every protection
+                                                  changed; one line a finding; no AWS call
   appendonly probe --table T [--bucket B] [--insert] [--json]
                                                   try, as the caller, every way of changing the table's
                                                   data or protection (and the journal bucket's), each in a
@@ -89,6 +95,64 @@ AWS_ENDPOINT_URL_S3, ...).
 Flags: --segments N (verify: parallel scan segments, default 4).
 Exit status: 0 done, intact, the proof holds or every path probed is denied; 1 verify found a
 problem, a proof does not hold, the item changed or a path is open; 2 usage or access error.`
+
+// checkCommand runs appendonly check [DIR]: exit 0 when nothing is wrong,
+// 1 with one line a finding (or when the assembly holds no append-only
+// table: nothing was checked), 2 for a usage error.
+func checkCommand(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("appendonly check", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: appendonly check [DIR]\n  check the cloud assembly in DIR (default cdk.out): exit 0 intact, 1 a finding, 2 a usage error")
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 1 {
+		fmt.Fprintf(stderr, "appendonly check: one directory, not %d: %s\n", fs.NArg(), strings.Join(fs.Args(), " "))
+		return 2
+	}
+	dir := "cdk.out"
+	if fs.NArg() == 1 {
+		dir = fs.Arg(0)
+	}
+	findings, tables, err := check.CheckAssembly(dir)
+	if err != nil {
+		fmt.Fprintf(stderr, "appendonly check %s: %v (run cdk synth first, or give the cloud assembly's directory)\n", dir, err)
+		return 2
+	}
+	fatal := 0
+	for _, f := range findings {
+		where := f.LogicalID
+		if f.Location != "" {
+			where += " " + f.Location
+		}
+		if f.File != "" {
+			where = filepath.Base(f.File) + " " + where
+		}
+		fmt.Fprintf(stdout, "%s: %s: %s %s\n", f.Severity, strings.TrimSpace(where), strings.TrimPrefix(f.Message, "appendonly: "), f.Fix)
+		if f.Severity == check.Fatal {
+			fatal++
+		}
+	}
+	switch {
+	case fatal > 0:
+		fmt.Fprintf(stdout, "%d findings in %s\n", fatal, dir)
+		return 1
+	case tables == 0:
+		fmt.Fprintf(stdout, "%s holds no append-only table (no %s metadata): nothing was checked\n", dir, check.TableKey)
+		return 1
+	}
+	fmt.Fprintf(stdout, "%s: %d append-only tables; no write grant to them, their protection as the construct wrote it", dir, tables)
+	if len(findings) > 0 {
+		fmt.Fprintf(stdout, " (%d warnings above)", len(findings))
+	}
+	fmt.Fprintln(stdout)
+	return 0
+}
 
 // DB is the part of the DynamoDB client the command calls.
 type DB interface {
@@ -108,7 +172,7 @@ type deps struct {
 	now func() time.Time
 }
 
-var commands = map[string]bool{"append": true, "verify": true, "prove": true, "check-proof": true, "verifier-key": true, "probe": true}
+var commands = map[string]bool{"append": true, "verify": true, "prove": true, "check-proof": true, "verifier-key": true, "probe": true, "check": true}
 
 // usageError is a mistake in the command line or its values: exit 2.
 type usageError struct{ msg string }
@@ -127,8 +191,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	cmd := args[0]
 	if !commands[cmd] {
-		fmt.Fprintf(stderr, "appendonly: unknown command %q: append, verify, prove, check-proof, verifier-key or probe (appendonly --help)\n", cmd)
+		fmt.Fprintf(stderr, "appendonly: unknown command %q: append, verify, prove, check-proof, verifier-key, probe or check (appendonly --help)\n", cmd)
 		return 2
+	}
+	if cmd == "check" {
+		return checkCommand(args[1:], stdout, stderr)
 	}
 	if d == nil {
 		d = &deps{}

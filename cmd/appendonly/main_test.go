@@ -465,3 +465,36 @@ func TestProgress(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", buf.String(), want)
 	}
 }
+
+// TestCheckCommand: appendonly check over the construct's own cloud
+// assembly (check's fixture): 0 as synthesized; 1 with one line naming a
+// write grant added by hand; 2 for what is not an assembly or too many
+// arguments.
+func TestCheckCommand(t *testing.T) {
+	dir := t.TempDir()
+	files, _ := filepath.Glob("../../check/testdata/assembly/*.json")
+	for _, f := range files {
+		data, _ := os.ReadFile(f)
+		if filepath.Base(f) == "LedgerStack.template.json" {
+			data = []byte(strings.Replace(string(data), `"Resources": {`, `"Resources": {
+  "Backdoor": {"Type": "AWS::IAM::Policy", "Properties": {"PolicyName": "b", "Roles": [{"Ref": "ReaderF7BF189D"}],
+    "PolicyDocument": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "dynamodb:*", "Resource": {"Fn::GetAtt": ["Ledger0B0DA0A5", "Arn"]}}]}}},`, 1))
+		}
+		_ = os.WriteFile(filepath.Join(dir, filepath.Base(f)), data, 0o644)
+	}
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"check", "../../check/testdata/assembly"}, nil, &out, &errOut, nil); code != 0 || !strings.Contains(out.String(), "1 append-only tables") {
+		t.Errorf("as synthesized: exit %d, %q, %q", code, out.String(), errOut.String())
+	}
+	out.Reset()
+	if code := run(context.Background(), []string{"check", dir}, nil, &out, &errOut, nil); code != 1 ||
+		!strings.Contains(out.String(), "fatal: LedgerStack.template.json Backdoor Properties/PolicyDocument") || !strings.Contains(out.String(), "1 findings in "+dir) {
+		t.Errorf("a grant added by hand: exit %d, %q", code, out.String())
+	}
+	for _, args := range [][]string{{"check", t.TempDir()}, {"check", "a", "b"}, {"check", "--nosuch"}} {
+		errOut.Reset()
+		if code := run(context.Background(), args, nil, &out, &errOut, nil); code != 2 || errOut.Len() == 0 {
+			t.Errorf("%v: exit %d, %q, want 2 and a message", args, code, errOut.String())
+		}
+	}
+}
