@@ -21,6 +21,13 @@ type stackTemplate struct {
 	parent       *stackTemplate
 	parentParams map[string]any
 	children     map[string]*stackTemplate
+	// assets are the file assets of the assembly's asset manifests, by hash.
+	assets map[string]fileAsset
+	// transform is the template's Transform (SAM, a macro), or nil.
+	transform any
+	// unread are the nested stacks and stack sets whose templates the
+	// check cannot read, by logical id, with why.
+	unread map[string]string
 }
 
 // readStacks reads each template, what the cloud assembly's manifest says of
@@ -88,12 +95,16 @@ func readStacks(paths []string) ([]*stackTemplate, error) {
 		if err := s.read(); err != nil {
 			return nil, fmt.Errorf("reading the template %s: %w", s.file, err)
 		}
+		s.assets = assets[dir]
 		nested, err := s.readNested(dir, assets[dir], 0)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, s)
 		out = append(out, nested...)
+		for _, n := range append([]*stackTemplate{s}, nested...) {
+			out = append(out, n.stackSets()...)
+		}
 	}
 	return out, nil
 }
@@ -148,12 +159,17 @@ func (s *stackTemplate) readNested(dir string, assets map[string]fileAsset, dept
 		url, _ := json.Marshal(props["TemplateURL"])
 		var asset fileAsset
 		for _, h := range assetHash.FindAllString(string(url), -1) {
-			if a, ok := assets[h]; ok && strings.HasSuffix(a.path, ".nested.template.json") {
+			if a, ok := assets[h]; ok && strings.HasSuffix(a.path, ".json") {
 				asset = a
 			}
 		}
-		if asset.path == "" || depth > 10 {
-			continue // a stack template from outside the app: not the app's to check
+		switch {
+		case asset.path == "":
+			s.unreadable(id, "its template is not a file of the cloud assembly (a TemplateURL from outside the app, or a synthesizer without asset manifests)")
+			continue
+		case depth > 10:
+			s.unreadable(id, "it is nested more than ten deep")
+			continue
 		}
 		params, _ := props["Parameters"].(map[string]any)
 		child := &stackTemplate{
@@ -163,6 +179,7 @@ func (s *stackTemplate) readNested(dir string, assets map[string]fileAsset, dept
 			region:       s.region,
 			parent:       s,
 			parentParams: params,
+			assets:       assets,
 		}
 		if err := child.read(); err != nil {
 			return nil, fmt.Errorf("reading the nested stack template %s: %w", child.file, err)
@@ -187,15 +204,21 @@ func (s *stackTemplate) read() error {
 	if err != nil {
 		return err
 	}
+	return s.parse(data)
+}
+
+// parse decodes a template's resources, parameters, outputs and transform.
+func (s *stackTemplate) parse(data []byte) error {
 	var t struct {
 		Resources  map[string]map[string]any
 		Parameters map[string]any
 		Outputs    map[string]any
+		Transform  any
 	}
 	if err := json.Unmarshal(data, &t); err != nil {
 		return err
 	}
-	s.res, s.params, s.outputs = t.Resources, t.Parameters, t.Outputs
+	s.res, s.params, s.outputs, s.transform = t.Resources, t.Parameters, t.Outputs, t.Transform
 	if s.res == nil {
 		s.res = map[string]map[string]any{}
 	}
@@ -208,5 +231,47 @@ func sortedKeys[V any](m map[string]V) []string {
 		out = append(out, k)
 	}
 	sort.Strings(out)
+	return out
+}
+
+// assetHashes are the hashes of every file asset of the assembly.
+func assetHashes(stacks []*stackTemplate) map[string]bool {
+	out := map[string]bool{}
+	for _, s := range stacks {
+		for h := range s.assets {
+			out[h] = true
+		}
+	}
+	return out
+}
+
+func (s *stackTemplate) unreadable(id, why string) {
+	if s.unread == nil {
+		s.unread = map[string]string{}
+	}
+	s.unread[id] = why
+}
+
+// stackSets reads the templates stack sets of s give inline (TemplateBody):
+// checked as stacks of their own, in accounts and Regions nobody knows at
+// synth. A TemplateURL is unread.
+func (s *stackTemplate) stackSets() []*stackTemplate {
+	var out []*stackTemplate
+	for _, id := range sortedKeys(s.res) {
+		r := s.res[id]
+		if r["Type"] != "AWS::CloudFormation::StackSet" {
+			continue
+		}
+		body, ok := mapGet(r["Properties"], "TemplateBody").(string)
+		child := &stackTemplate{path: s.path + "/" + id, file: s.file, assets: s.assets}
+		if !ok || child.parse([]byte(body)) != nil {
+			s.unreadable(id, "the check reads a stack set's template only when given inline as JSON (TemplateBody)")
+			continue
+		}
+		if child.res == nil {
+			child.res = map[string]map[string]any{}
+		}
+		out = append(out, child)
+	}
 	return out
 }

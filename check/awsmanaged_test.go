@@ -41,7 +41,7 @@ func writesToAnyTable(doc map[string]any) []string {
 		if stmt["Effect"] != "Allow" {
 			continue
 		}
-		actions := allowedDenyActions(stmt)
+		actions := (&evaluator{}).allowedDenyActions(stmt, &stackTemplate{})
 		if len(actions) == 0 {
 			continue
 		}

@@ -65,9 +65,11 @@ func check(stacks []*stackTemplate, records []Table, existing []guardedTable) []
 	}
 	var out []violation
 	var tables []guardedTable
+	assets := assetHashes(stacks)
 	for _, rec := range records {
 		gt, vs := checkTable(rec, byPath)
 		out = append(out, vs...)
+		out = append(out, journalRules(rec, byPath, assets)...)
 		if gt != nil {
 			tables = append(tables, *gt)
 		}
@@ -78,7 +80,28 @@ func check(stacks []*stackTemplate, records []Table, existing []guardedTable) []
 	}
 	ts := newTableSet(tables)
 	e := &evaluator{tables: ts, outputs: outputIndex(stacks)}
+	holds := map[string]bool{} // the stacks that hold a protected resource
+	for _, rec := range records {
+		for _, p := range rec.Protected {
+			if p.StackPath != "" {
+				holds[p.StackPath] = true
+			} else {
+				holds[rec.StackPath] = true
+			}
+		}
+	}
 	for _, s := range stacks {
+		out = append(out, e.checkTransformed(s, holds[s.path])...)
+		for _, id := range sortedKeys(s.unread) {
+			if hasAcknowledgement(s.res[id]) {
+				continue
+			}
+			out = append(out, violation{rule: ruleWriteGrant, severity: fatal, file: s.file, logicalID: id, location: "Properties",
+				message: fmt.Sprintf("appendonly: the check cannot read the template of %s (%s): a stack it cannot read may grant writes to an append-only table.",
+					pathOf(s.path, id), s.unread[id]),
+				fix: "Give its template as a file of the app (a NestedStack, or a CfnStack or stack set whose template is in the cloud assembly). " +
+					"If it grants no write, acknowledge it with appendonly.UnsafeAcknowledgeWriteGrant on " + ownerOf(s.path, id) + "."})
+		}
 		for _, id := range sortedKeys(s.res) {
 			out = append(out, e.checkResource(s, id)...)
 		}

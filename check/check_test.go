@@ -152,6 +152,7 @@ func TestWhatIsChangedAfterSynthIsFound(t *testing.T) {
 		{"a protected resource removed", func(name string, tmpl map[string]any) {
 			if name == "LedgerStack" {
 				delete(tmpl["Resources"].(map[string]any), "LedgerPolicyFBF64D2C")
+				delete(props(tmpl, "LedgerGroup7E3C83D5"), "ManagedPolicyArns") // a reference to it would be unknown
 			}
 		}, []string{"LedgerPolicyFBF64D2C", "missing from the template"}},
 		{"a protected resource's description removed", func(name string, tmpl map[string]any) {
@@ -180,5 +181,177 @@ func TestNoDescriptionNothingChecked(t *testing.T) {
 	}
 	if _, _, err := CheckAssembly(t.TempDir()); err == nil || !strings.Contains(err.Error(), "not a cloud assembly") {
 		t.Errorf("an empty directory: %v, want not a cloud assembly", err)
+	}
+}
+
+// journalID finds the logical id of the journal stack's resource of typ
+// whose id starts with prefix.
+func journalID(tmpl map[string]any, typ, prefix string) string {
+	for _, id := range sortedKeys(tmpl["Resources"].(map[string]any)) {
+		if resource(tmpl, id)["Type"] == typ && strings.HasPrefix(id, prefix) {
+			return id
+		}
+	}
+	panic("no " + typ + " " + prefix)
+}
+
+// TestEveryWayTheJournalIsUndoneIsFound: the journal's feed, sequencer,
+// bucket and key, changed in each way issue #26 lists, from the assembly
+// alone.
+func TestEveryWayTheJournalIsUndoneIsFound(t *testing.T) {
+	const lambda, mapping, bucket, key = "AWS::Lambda::Function", "AWS::Lambda::EventSourceMapping", "AWS::S3::Bucket", "AWS::KMS::Key"
+	add := func(tmpl map[string]any, id string, r map[string]any) { tmpl["Resources"].(map[string]any)[id] = r }
+	for _, tc := range []struct {
+		name string
+		edit func(tmpl map[string]any)
+		want string
+	}{
+		{"the mapping disabled", func(tm map[string]any) { props(tm, journalID(tm, mapping, "LedgerSequencerStream"))["Enabled"] = false }, "it is disabled"},
+		{"the mapping filtered", func(tm map[string]any) {
+			props(tm, journalID(tm, mapping, "LedgerSequencerStream"))["FilterCriteria"] = map[string]any{"Filters": []any{map[string]any{"Pattern": `{"eventName":["INSERT"]}`}}}
+		}, "FilterCriteria"},
+		{"the mapping's retries bounded", func(tm map[string]any) {
+			props(tm, journalID(tm, mapping, "LedgerSequencerStream"))["MaximumRetryAttempts"] = 2
+		}, "MaximumRetryAttempts is 2"},
+		{"the mapping removed", func(tm map[string]any) {
+			delete(tm["Resources"].(map[string]any), journalID(tm, mapping, "LedgerSequencerStream"))
+		}, "missing from the template"},
+		{"a layer added", func(tm map[string]any) {
+			props(tm, journalID(tm, lambda, "LedgerSequencer"))["Layers"] = []any{"arn:aws:lambda:eu-west-1:444455556666:layer:x:1"}
+		}, "it has layers"},
+		{"reserved concurrency 0", func(tm map[string]any) {
+			props(tm, journalID(tm, lambda, "LedgerSequencer"))["ReservedConcurrentExecutions"] = 0
+		}, "reserved concurrency is 0"},
+		{"its code replaced", func(tm map[string]any) {
+			props(tm, journalID(tm, lambda, "LedgerSequencer"))["Code"] = map[string]any{"S3Bucket": "elsewhere", "S3Key": "other.zip"}
+		}, "it was replaced"},
+		{"its bucket variable pointed elsewhere", func(tm map[string]any) {
+			props(tm, journalID(tm, lambda, "LedgerSequencer"))["Environment"].(map[string]any)["Variables"].(map[string]any)["JOURNAL_BUCKET"] = "decoy"
+		}, "JOURNAL_BUCKET is \"decoy\""},
+		{"its role trusting the account", func(tm map[string]any) {
+			doc := props(tm, journalID(tm, "AWS::IAM::Role", "LedgerSequencerRole"))["AssumeRolePolicyDocument"].(map[string]any)
+			doc["Statement"] = append(doc["Statement"].([]any), map[string]any{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": map[string]any{"AWS": "arn:aws:iam::444455556666:root"}})
+		}, "not only by Lambda"},
+		{"an invoke permission", func(tm map[string]any) {
+			add(tm, "Invoke", map[string]any{"Type": "AWS::Lambda::Permission", "Properties": map[string]any{"Action": "lambda:InvokeFunction",
+				"FunctionName": map[string]any{"Fn::GetAtt": []any{journalID(tm, lambda, "LedgerSequencer"), "Arn"}}, "Principal": "444455556666"}})
+		}, "invoke the sequencer"},
+		{"a second mapping", func(tm map[string]any) {
+			add(tm, "Other", map[string]any{"Type": mapping, "Properties": map[string]any{"EventSourceArn": "arn:aws:dynamodb:eu-west-1:444455556666:table/Decoy/stream/x",
+				"FunctionName": map[string]any{"Ref": journalID(tm, lambda, "LedgerSequencer")}, "StartingPosition": "LATEST"}})
+		}, "it feeds the sequencer from"},
+		{"a second bucket policy", func(tm map[string]any) {
+			add(tm, "Replacement", map[string]any{"Type": "AWS::S3::BucketPolicy", "Properties": map[string]any{
+				"Bucket": map[string]any{"Ref": journalID(tm, bucket, "LedgerJournalBucket")}, "PolicyDocument": map[string]any{"Statement": []any{}}}})
+		}, "replaces the journal bucket's policy"},
+		{"a lifecycle rule expiring versions", func(tm map[string]any) {
+			lc := props(tm, journalID(tm, bucket, "LedgerJournalBucket"))["LifecycleConfiguration"].(map[string]any)
+			lc["Rules"] = append(lc["Rules"].([]any), map[string]any{"Id": "Tidy", "Status": "Enabled", "NoncurrentVersionExpiration": map[string]any{"NoncurrentDays": 1}})
+		}, "would expire or move"},
+		{"the bucket's encryption moved to an app key", func(tm map[string]any) {
+			enc := props(tm, journalID(tm, bucket, "LedgerJournalBucket"))["BucketEncryption"].(map[string]any)["ServerSideEncryptionConfiguration"].([]any)[0].(map[string]any)
+			enc["ServerSideEncryptionByDefault"].(map[string]any)["KMSMasterKeyID"] = "arn:aws:kms:eu-west-1:444455556666:key/x"
+		}, "whoever controls that key"},
+		{"the key disabled", func(tm map[string]any) { props(tm, journalID(tm, key, "LedgerJournalKey"))["Enabled"] = false }, "no checkpoint is signed"},
+		{"the key multi-Region", func(tm map[string]any) { props(tm, journalID(tm, key, "LedgerJournalKey"))["MultiRegion"] = true }, "multi-Region"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			wantFinding(t, fixture(t, func(name string, tmpl map[string]any) {
+				if name == "LedgerJournalStack" {
+					tc.edit(tmpl)
+				}
+			}), tc.want)
+		})
+	}
+}
+
+// TestWhatTheCheckCannotReadCountsAsAGrant: values built at deploy time or
+// hidden behind a condition, a parameter or a dynamic reference, templates
+// of stack sets and nested stacks, and SAM, each read or counted as
+// writing to the table.
+func TestWhatTheCheckCannotReadCountsAsAGrant(t *testing.T) {
+	tableArn := map[string]any{"Fn::GetAtt": []any{"Ledger0B0DA0A5", "Arn"}}
+	policy := func(statements ...any) map[string]any {
+		return map[string]any{"Type": "AWS::IAM::Policy", "Properties": map[string]any{"PolicyName": "p", "Roles": []any{map[string]any{"Ref": "ReaderF7BF189D"}},
+			"PolicyDocument": map[string]any{"Version": "2012-10-17", "Statement": statements}}}
+	}
+	allow := func(action, resource any) map[string]any {
+		return map[string]any{"Effect": "Allow", "Action": action, "Resource": resource}
+	}
+	for _, tc := range []struct {
+		name string
+		edit func(tmpl map[string]any)
+		want []string
+	}{
+		{"an action built with Fn::Join", func(tm map[string]any) {
+			tm["Resources"].(map[string]any)["P"] = policy(allow(map[string]any{"Fn::Join": []any{"", []any{"dynamodb:", "UpdateItem"}}}, tableArn))
+		}, []string{"allows dynamodb:UpdateItem on the append-only table"}},
+		{"a statement behind Fn::If", func(tm map[string]any) {
+			tm["Resources"].(map[string]any)["P"] = policy(map[string]any{"Fn::If": []any{"Later", allow("dynamodb:DeleteItem", tableArn), map[string]any{"Ref": "AWS::NoValue"}}})
+		}, []string{"allows dynamodb:DeleteItem"}},
+		{"an effect behind Fn::If", func(tm map[string]any) {
+			st := allow("dynamodb:PutItem", tableArn)
+			st["Effect"] = map[string]any{"Fn::If": []any{"Later", "Allow", "Deny"}}
+			tm["Resources"].(map[string]any)["P"] = policy(st)
+		}, []string{"allows dynamodb:PutItem"}},
+		{"a resource from a dynamic reference", func(tm map[string]any) {
+			tm["Resources"].(map[string]any)["P"] = policy(allow("dynamodb:PutItem", "{{resolve:ssm:/ledger/arn}}"))
+		}, []string{"cannot resolve"}},
+		{"an action from a dynamic reference", func(tm map[string]any) {
+			tm["Resources"].(map[string]any)["P"] = policy(allow("{{resolve:ssm:/ledger/action}}", tableArn))
+		}, []string{"dynamodb:BatchWriteItem"}},
+		{"a managed policy from a parameter", func(tm map[string]any) {
+			tm["Parameters"].(map[string]any)["Extra"] = map[string]any{"Type": "String", "Default": "arn:aws:iam::aws:policy/AmazonDynamoDBFullAccess"}
+			props(tm, "ReaderF7BF189D")["ManagedPolicyArns"] = []any{map[string]any{"Ref": "Extra"}}
+		}, []string{"attaches a managed policy the check cannot name"}},
+		{"a stack set writing to the table", func(tm map[string]any) {
+			body := `{"Resources": {"R": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {}, "Policies": [{"PolicyName": "w", "PolicyDocument": {"Statement": [{"Effect": "Allow", "Action": "dynamodb:UpdateItem", "Resource": "arn:aws:dynamodb:*:*:table/Ledger"}]}}]}}}}`
+			tm["Resources"].(map[string]any)["Set"] = map[string]any{"Type": "AWS::CloudFormation::StackSet", "Properties": map[string]any{"StackSetName": "s", "PermissionModel": "SELF_MANAGED", "TemplateBody": body}}
+		}, []string{"allows dynamodb:UpdateItem on the append-only table", "LedgerStack/Set"}},
+		{"a stack set by URL", func(tm map[string]any) {
+			tm["Resources"].(map[string]any)["Set"] = map[string]any{"Type": "AWS::CloudFormation::StackSet", "Properties": map[string]any{"StackSetName": "s", "PermissionModel": "SELF_MANAGED", "TemplateURL": "https://example.com/t.json"}}
+		}, []string{"cannot read the template of", "stack set's template"}},
+		{"a nested stack from outside the app", func(tm map[string]any) {
+			tm["Resources"].(map[string]any)["Nested"] = map[string]any{"Type": "AWS::CloudFormation::Stack", "Properties": map[string]any{"TemplateURL": "https://example.com/t.json"}}
+		}, []string{"cannot read the template of", "not a file of the cloud assembly"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			wantFinding(t, fixture(t, func(name string, tmpl map[string]any) {
+				if name == "LedgerStack" {
+					if tmpl["Parameters"] == nil {
+						tmpl["Parameters"] = map[string]any{}
+					}
+					tc.edit(tmpl)
+				}
+			}), tc.want...)
+		})
+	}
+}
+
+// TestATransformedStackIsRefusedAndItsSAMRead: the table's stack with a
+// Transform is refused (the check would read it before the macro runs),
+// and a SAM function's DynamoDBCrudPolicy on the table is a write grant.
+func TestATransformedStackIsRefusedAndItsSAMRead(t *testing.T) {
+	dir := fixture(t, func(name string, tmpl map[string]any) {
+		if name != "LedgerStack" {
+			return
+		}
+		tmpl["Transform"] = "AWS::Serverless-2016-10-31"
+		tmpl["Resources"].(map[string]any)["Fn"] = map[string]any{"Type": "AWS::Serverless::Function", "Properties": map[string]any{
+			"Runtime": "provided.al2023", "Handler": "bootstrap", "CodeUri": "s3://b/k",
+			"Policies": []any{map[string]any{"DynamoDBCrudPolicy": map[string]any{"TableName": map[string]any{"Ref": "Ledger0B0DA0A5"}}}}}}
+	})
+	findings, _, err := CheckAssembly(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range findings {
+		got = append(got, f.Location+": "+f.Message)
+	}
+	all := strings.Join(got, "\n")
+	if len(findings) != 2 || !strings.Contains(all, "Transform: appendonly: the stack LedgerStack holds an append-only table") ||
+		!strings.Contains(all, "DynamoDBCrudPolicy of LedgerStack/Fn writes to the append-only table") {
+		t.Errorf("got\n%s\nwant the stack refused and the policy template named", all)
 	}
 }

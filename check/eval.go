@@ -3,6 +3,7 @@ package check
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -130,7 +131,7 @@ func (e *evaluator) eval(v any, s *stackTemplate, depth int) []string {
 	}
 	switch v := v.(type) {
 	case string:
-		return []string{v}
+		return []string{dynamicRefs.ReplaceAllString(v, unresolved)}
 	case float64, bool:
 		return []string{fmt.Sprint(v)}
 	case map[string]any:
@@ -261,6 +262,10 @@ func (e *evaluator) intrinsic(fn string, arg any, s *stackTemplate, depth int) [
 	}
 	return []string{unresolved}
 }
+
+// dynamicRefs are CloudFormation's dynamic references ({{resolve:ssm:...}},
+// {{resolve:secretsmanager:...}}): resolved at deploy time, unknown here.
+var dynamicRefs = regexp.MustCompile(`\{\{resolve:[^}]*\}\}`)
 
 // noValue is what AWS::NoValue evaluates to; callers drop it.
 const noValue = "\x06"

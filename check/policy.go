@@ -76,7 +76,20 @@ func (e *evaluator) checkResource(s *stackTemplate, id string) []violation {
 	}
 	for i, v := range arns {
 		for _, arn := range e.eval(v, s, 0) {
+			if arn == noValue {
+				continue
+			}
 			name, ok := awsManagedPolicyName(arn)
+			if !ok && strings.Contains(arn, unresolved) {
+				// A parameter (whatever its default), an import, a dynamic
+				// reference: any managed policy, AmazonDynamoDBFullAccess
+				// among them.
+				out = append(out, violation{rule: ruleWriteGrant, severity: fatal, file: s.file, logicalID: id, location: fmt.Sprintf("%s/%d", arnLocation, i),
+					message: fmt.Sprintf("appendonly: %s attaches a managed policy the check cannot name (%s): it may be one that writes to an append-only table, such as AmazonDynamoDBFullAccess.",
+						pathOf(s.path, id), printable(arn)),
+					fix: "Attach the managed policy by a value the app defines. " + ackFix(s, id, r)})
+				continue
+			}
 			if !ok {
 				continue
 			}
@@ -159,12 +172,11 @@ func (e *evaluator) checkPolicy(s *stackTemplate, id string, r map[string]any, p
 	}
 	var out []violation
 	var starWarn []string
-	for i, st := range asAnyList(mapGet(doc, "Statement")) {
-		stmt, ok := st.(map[string]any)
-		if !ok || stmt["Effect"] != "Allow" {
+	for i, stmt := range e.statements(mapGet(doc, "Statement"), s) {
+		if !e.allows(stmt["Effect"], s) {
 			continue
 		}
-		actions := allowedDenyActions(stmt)
+		actions := e.allowedDenyActions(stmt, s)
 		if len(actions) == 0 {
 			continue
 		}
@@ -478,12 +490,73 @@ func uniq(in []string) []string {
 	return out
 }
 
+// statements returns a document's statements, each branch of an Fn::If
+// (around the list or a statement) taken as a statement the document may
+// hold, AWS::NoValue dropped.
+func (e *evaluator) statements(v any, s *stackTemplate) []map[string]any {
+	var out []map[string]any
+	var walk func(v any, depth int)
+	walk = func(v any, depth int) {
+		if depth > 10 {
+			return
+		}
+		if m, ok := v.(map[string]any); ok {
+			if args := asAnyList(m["Fn::If"]); len(m) == 1 && len(args) == 3 {
+				walk(args[1], depth+1)
+				walk(args[2], depth+1)
+				return
+			}
+			if m["Ref"] == "AWS::NoValue" && len(m) == 1 {
+				return
+			}
+			out = append(out, m)
+			return
+		}
+		for _, x := range asAnyList(v) {
+			if _, ok := x.([]any); ok {
+				continue
+			}
+			walk(x, depth+1)
+		}
+	}
+	walk(v, 0)
+	return out
+}
+
+// allows reports whether a statement's Effect can be Allow: literally, or
+// by a value the check cannot tell (an Fn::If, a parameter).
+func (e *evaluator) allows(effect any, s *stackTemplate) bool {
+	for _, v := range e.eval(effect, s, 0) {
+		if v == "Allow" || strings.Contains(v, unresolved) {
+			return true
+		}
+	}
+	return false
+}
+
+// actionPatterns returns the action patterns a statement's Action or
+// NotAction can take, however built (Fn::Join, Fn::Sub, Fn::If, a dynamic
+// reference): a part the check cannot read matches any action.
+func (e *evaluator) actionPatterns(v any, s *stackTemplate) []string {
+	var out []string
+	for _, p := range e.resourceValues(v, s) {
+		out = append(out, strings.ReplaceAll(p, unresolved, "*"))
+	}
+	return out
+}
+
 // allowedDenyActions returns the actions of DenyActions that the statement
 // allows, by Action or NotAction.
-func allowedDenyActions(st map[string]any) []string {
+func (e *evaluator) allowedDenyActions(st map[string]any, s *stackTemplate) []string {
 	var out []string
 	if not, ok := st["NotAction"]; ok {
-		patterns := asStrings(not)
+		// A NotAction the check cannot read excludes nothing it can name.
+		var patterns []string
+		for _, p := range e.resourceValues(not, s) {
+			if !strings.Contains(p, unresolved) {
+				patterns = append(patterns, p)
+			}
+		}
 		for _, a := range denyActions {
 			if !matchesAny(patterns, a) {
 				out = append(out, a)
@@ -491,7 +564,7 @@ func allowedDenyActions(st map[string]any) []string {
 		}
 		return out
 	}
-	patterns := asStrings(st["Action"])
+	patterns := e.actionPatterns(st["Action"], s)
 	for _, a := range denyActions {
 		if matchesAny(patterns, a) {
 			out = append(out, a)

@@ -61,7 +61,8 @@ func existingTable(t *Table) check.Existing {
 // to, a Lambda function, an IAM role, user or group, or any other
 // iam.IGrantable, whose principal is acknowledged; or an IAM policy, managed
 // policy, permission set or the table itself (for the write grants in its
-// resource policy), L2 or L1. Acknowledging a principal covers its inline
+// resource policy), L2 or L1; or a nested stack or stack set whose template
+// the guard cannot read. Acknowledging a principal covers its inline
 // policies and the managed policies attached only to acknowledged
 // principals; it does not cover a policy attached to another principal as
 // well. reason is required. The acknowledgement is written into the
@@ -95,7 +96,8 @@ func UnsafeAcknowledgeWriteGrant(c constructs.IConstruct, reason string) error {
 	}
 	switch typ := *r.CfnResourceType(); typ {
 	case "AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy",
-		"AWS::IAM::RolePolicy", "AWS::IAM::UserPolicy", "AWS::IAM::GroupPolicy", "AWS::SSO::PermissionSet", "AWS::DynamoDB::Table":
+		"AWS::IAM::RolePolicy", "AWS::IAM::UserPolicy", "AWS::IAM::GroupPolicy", "AWS::SSO::PermissionSet", "AWS::DynamoDB::Table",
+		"AWS::CloudFormation::Stack", "AWS::CloudFormation::StackSet":
 	default:
 		return fmt.Errorf("appendonly.UnsafeAcknowledgeWriteGrant %s: a %s holds no write grant: pass the Lambda function, IAM role, user or group the grant was given to, or the IAM policy that holds it", path, typ)
 	}

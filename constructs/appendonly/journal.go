@@ -327,6 +327,17 @@ func (t *Table) createJournal(j *JournalProps, site *journalSite, sequencerDir s
 
 	monitor := site.createMonitor(t, j, sequencerDir, monitorRole, bucket, key)
 
+	// The feed: what package check's journal rules read (the mapping feeds
+	// the sequencer alone, unfiltered and unbounded; the sequencer runs the
+	// monitor's code, with no layer, no invocation but the schedule's, and
+	// a role only Lambda assumes).
+	l1 := func(c constructs.IConstruct) awscdk.CfnElement { return c.Node().DefaultChild().(awscdk.CfnElement) }
+	t.protected = append(t.protected,
+		protected{what: "journal mapping", stack: site.stack, el: l1(mapping)},
+		protected{what: "journal sequencer", stack: site.stack, el: l1(fn)},
+		protected{what: "journal sequencer role", stack: site.stack, el: l1(role)},
+		protected{what: "journal monitor", stack: site.stack, el: l1(monitor)},
+	)
 	res := &journalResources{bucket: bucket, key: key, function: fn, role: role, mapping: mapping, topic: topic, monitor: monitor, lookup: lookup}
 	if site.cross == nil {
 		// Across accounts the table account's principals have no way to
