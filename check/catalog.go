@@ -27,8 +27,10 @@ var kinds = map[string]kind{
 		props: map[string]propText{
 			"PointInTimeRecoverySpecification": {"TableProps.PointInTimeRecoverySpecification.RecoveryPeriodInDays",
 				"point-in-time recovery is how a table is restored after an administrator changes items"},
-			"TimeToLiveSpecification":            {"", "TTL deletes items, which an append-only table must never do"},
-			"DeletionProtectionEnabled":          {"UnsafeAllowTableRemoval (with TableProps.DeletionProtection)", "deletion protection stops DeleteTable, whoever calls it"},
+			"TimeToLiveSpecification":   {"", "TTL deletes items, which an append-only table must never do"},
+			"DeletionProtectionEnabled": {"UnsafeAllowTableRemoval (with TableProps.DeletionProtection)", "deletion protection stops DeleteTable, whoever calls it"},
+			"SSESpecification": {"TableProps.Encryption (a customer managed key the app defines is protected with the table)",
+				"a key the construct does not protect can be disabled or deleted, and every item with it"},
 			"StreamSpecification":                {"", streamWhy},
 			"StreamSpecification.StreamViewType": {"", streamWhy},
 		}},

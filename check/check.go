@@ -70,6 +70,7 @@ func check(stacks []*stackTemplate, records []Table, existing []guardedTable) []
 		gt, vs := checkTable(rec, byPath)
 		out = append(out, vs...)
 		out = append(out, journalRules(rec, byPath, assets)...)
+		out = append(out, tableRules(rec, byPath)...)
 		if gt != nil {
 			tables = append(tables, *gt)
 		}

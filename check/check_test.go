@@ -355,3 +355,39 @@ func TestATransformedStackIsRefusedAndItsSAMRead(t *testing.T) {
 		t.Errorf("got\n%s\nwant the stack refused and the policy template named", all)
 	}
 }
+
+// TestTheTablesProtectionBesidesItsPolicy: its name from a parameter
+// counts as any name; its key moved to one the construct does not
+// protect; an exempt break-glass role anyone may assume.
+func TestTheTablesProtectionBesidesItsPolicy(t *testing.T) {
+	t.Run("the table's name from a parameter", func(t *testing.T) {
+		wantFinding(t, fixture(t, func(name string, tm map[string]any) {
+			if name != "LedgerStack" {
+				return
+			}
+			tm["Parameters"].(map[string]any)["Name"] = map[string]any{"Type": "String"}
+			props(tm, "Ledger0B0DA0A5")["TableName"] = map[string]any{"Ref": "Name"}
+			tm["Resources"].(map[string]any)["P"] = map[string]any{"Type": "AWS::IAM::Policy", "Properties": map[string]any{"PolicyName": "p",
+				"Roles": []any{map[string]any{"Ref": "ReaderF7BF189D"}}, "PolicyDocument": map[string]any{"Statement": []any{
+					map[string]any{"Effect": "Allow", "Action": "dynamodb:PutItem", "Resource": "arn:aws:dynamodb:eu-west-1:111122223333:table/Scratch"}}}}}
+		}), "allows dynamodb:PutItem on the append-only table")
+	})
+	t.Run("an app key on the table", func(t *testing.T) {
+		wantFinding(t, fixture(t, func(name string, tm map[string]any) {
+			if name == "LedgerStack" {
+				props(tm, "Ledger0B0DA0A5")["SSESpecification"] = map[string]any{"SSEEnabled": true, "SSEType": "KMS", "KMSMasterKeyId": "arn:aws:kms:eu-west-1:111122223333:key/loose"}
+			}
+		}), "SSESpecification is", "TableProps.Encryption")
+	})
+	t.Run("an exempt role anyone may assume", func(t *testing.T) {
+		wantFinding(t, fixture(t, func(name string, tm map[string]any) {
+			if name != "LedgerStack" {
+				return
+			}
+			doc := props(tm, "Ledger0B0DA0A5")["ResourcePolicy"].(map[string]any)["PolicyDocument"].(map[string]any)
+			_ = doc
+			tm["Resources"].(map[string]any)["BreakGlass"] = map[string]any{"Type": "AWS::IAM::Role", "Properties": map[string]any{"RoleName": "BreakGlass",
+				"AssumeRolePolicyDocument": map[string]any{"Statement": []any{map[string]any{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": map[string]any{"AWS": "*"}}}}}}
+		}), "may be assumed by anyone")
+	})
+}

@@ -41,6 +41,13 @@ func checkTable(rec Table, byPath map[string]*stackTemplate) (*guardedTable, []v
 	}
 	gt := &guardedTable{stack: s, logicalID: tableID, label: label, region: s.region, account: s.account,
 		identityOnly: rec.IdentityOnly, exempt: rec.Exempt, name: rec.Name}
+	if name := mapGet(s.res[tableID]["Properties"], "TableName"); name != nil && gt.name == "" {
+		if _, literal := name.(string); !literal {
+			// A name from a parameter, an import, a dynamic reference: any
+			// name, so any table's ARN may be this one's.
+			gt.name = generated
+		}
+	}
 	if gt.name == "" {
 		stackName := s.name
 		if s.parent != nil || stackName == "" {

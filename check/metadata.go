@@ -198,7 +198,7 @@ func tableFacts(r map[string]any) (name string, exempt []string) {
 }
 
 func (m ExistingMetadata) existing() Existing {
-	e := Existing{Label: m.Label, IdentityOnly: m.Mode == IdentityOnlyMode, Exempt: m.Exempt, Name: unresolved}
+	e := Existing{Label: m.Label, IdentityOnly: m.Mode == IdentityOnlyMode, Exempt: m.Exempt, Name: Unresolved}
 	if arn, ok := m.Arn.(string); ok {
 		if f := strings.SplitN(arn, ":", 6); len(f) == 6 && strings.HasPrefix(f[5], "table/") {
 			e.Partition, e.Region, e.Account, e.Name = f[1], f[3], f[4], strings.TrimPrefix(f[5], "table/")

@@ -11,9 +11,9 @@ const (
 	// AcknowledgedKey marks, in a resource's Metadata, a policy or principal
 	// whose write grant was acknowledged (UnsafeAcknowledgeWriteGrant).
 	AcknowledgedKey = "appendonly_write_grant_acknowledged"
-	// Unresolved stands for a part of a name nobody knows at synth: it
-	// matches anything.
-	Unresolved = unresolved
+	// Unresolved stands for a table's name nobody knows at synth (from a
+	// parameter, an import, another table of the app): any name.
+	Unresolved = generated
 )
 
 const (

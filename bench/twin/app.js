@@ -106,7 +106,7 @@ class MusicStack extends cdk.Stack {
     });
     const tableL1 = table.node.defaultChild;
     tableL1.addMetadata('appendonly', { mode: 'EnforceTableWide', parts: [this.resolve(tableL1.logicalId), this.resolve(policy.node.defaultChild.logicalId)], v: 1 });
-    describe(tableL1, { absent: ['TimeToLiveSpecification'], props: { DeletionProtectionEnabled: true,
+    describe(tableL1, { absent: ['TimeToLiveSpecification'], props: { DeletionProtectionEnabled: true, SSESpecification: { SSEEnabled: true },
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true, RecoveryPeriodInDays: 35 } }, retain: true, what: 'table' }, tableStatements);
     describe(policy.node.defaultChild, { what: 'managed policy' }, policyDenies);
     policy.node.defaultChild.addMetadata('cdk_nag', { rules_to_suppress: [{

@@ -276,6 +276,11 @@ func (p tablePlan) invariants(props *Props, streamPolicy bool) []wantProp {
 	if p.deletionProtection {
 		out = append(out, wantProp{path: []string{"DeletionProtectionEnabled"}, value: true})
 	}
+	if p.encryption == awsdynamodb.TableEncryption_AWS_MANAGED {
+		// A customer managed key is checked as a part of its own (the
+		// table's key must be it).
+		out = append(out, wantProp{path: []string{"SSESpecification"}, value: map[string]any{"SSEEnabled": true}})
+	}
 	switch {
 	case p.stream != "" && streamPolicy:
 		// The stream's resource policy, which lets a journal in another
