@@ -28,6 +28,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -174,6 +175,36 @@ type deps struct {
 
 var commands = map[string]bool{"append": true, "verify": true, "prove": true, "check-proof": true, "verifier-key": true, "probe": true, "check": true}
 
+// commandFlags are the flags each command takes.
+var commandFlags = map[string][]string{
+	"append":       {"table", "item"},
+	"verify":       {"table", "bucket", "dir", "verifier-key", "export", "segments", "settle", "since", "checkpoint-out"},
+	"prove":        {"table", "bucket", "dir", "verifier-key", "key", "checkpoint", "out"},
+	"check-proof":  {"verifier-key"},
+	"verifier-key": {"table", "kms-key"},
+	"probe":        {"table", "bucket", "insert", "json"},
+}
+
+// commandUsage is the part of the usage that concerns cmd, and what every
+// command shares.
+func commandUsage(cmd string) string {
+	var b strings.Builder
+	b.WriteString("usage:\n")
+	in := false
+	for _, line := range strings.Split(usage, "\n")[1:] {
+		switch {
+		case strings.HasPrefix(line, "  appendonly "):
+			in = strings.HasPrefix(line, "  appendonly "+cmd+" ")
+		case !strings.HasPrefix(line, "  "):
+			in = true // what every command shares
+		}
+		if in {
+			b.WriteString(line + "\n")
+		}
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
 // usageError is a mistake in the command line or its values: exit 2.
 type usageError struct{ msg string }
 
@@ -211,7 +242,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 func command(ctx context.Context, cmd string, args []string, stdin io.Reader, stdout, stderr io.Writer, d *deps) (int, error) {
 	fs := flag.NewFlagSet("appendonly "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprintln(stderr, usage) }
+	fs.Usage = func() { fmt.Fprintln(stderr, commandUsage(cmd)) }
 	table := fs.String("table", "", "the append-only table")
 	item := fs.String("item", "", "append: the item, a JSON object (default: standard input)")
 	bucket := fs.String("bucket", "", "the journal's S3 bucket")
@@ -228,11 +259,30 @@ func command(ctx context.Context, cmd string, args []string, stdin io.Reader, st
 	settle := fs.Duration("settle", time.Minute, "verify: how long to wait for the journal to catch up with items found in the table and in no entry")
 	insert := fs.Bool("insert", false, "probe: also INSERT a fresh item, which stays in the table forever")
 	asJSON := fs.Bool("json", false, "probe: print the report as JSON")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0, nil
+	// Flags may come after arguments (check-proof FILE --verifier-key K):
+	// parse again after each argument.
+	var positional []string
+	for rest := args; ; {
+		if err := fs.Parse(rest); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return 0, nil
+			}
+			return 2, nil
 		}
-		return 2, nil
+		if fs.NArg() == 0 {
+			break
+		}
+		positional = append(positional, fs.Arg(0))
+		rest = fs.Args()[1:]
+	}
+	var stray []string
+	fs.Visit(func(f *flag.Flag) {
+		if !slices.Contains(commandFlags[cmd], f.Name) {
+			stray = append(stray, "--"+f.Name)
+		}
+	})
+	if len(stray) > 0 {
+		return 2, usagef("%s: not a flag of %s, whose flags are --%s (appendonly %s --help)", strings.Join(stray, ", "), cmd, strings.Join(commandFlags[cmd], ", --"), cmd)
 	}
 	need := func(name, value string) error {
 		if value == "" {
@@ -240,8 +290,8 @@ func command(ctx context.Context, cmd string, args []string, stdin io.Reader, st
 		}
 		return nil
 	}
-	if cmd != "check-proof" && fs.NArg() > 0 {
-		return 2, usagef("unexpected argument %q", fs.Arg(0))
+	if cmd != "check-proof" && len(positional) > 0 {
+		return 2, usagef("unexpected argument %q: %s takes flags only (appendonly %s --help)", positional[0], cmd, cmd)
 	}
 	switch {
 	case cmd == "append" || cmd == "probe" || cmd == "verifier-key":
@@ -347,7 +397,7 @@ func command(ctx context.Context, cmd string, args []string, stdin io.Reader, st
 		return 2, err
 	}
 	if cmd == "check-proof" {
-		return checkProof(fs, stdin, stdout, verifier)
+		return checkProof(positional, stdin, stdout, verifier)
 	}
 	var desc *types.TableDescription
 	if *table != "" {
@@ -517,7 +567,10 @@ func parseVerifierKey(s string) (note.Verifier, error) {
 	}
 	v, err := note.NewVerifier(s)
 	if err != nil {
-		return nil, usagef("--verifier-key: %v: want name+hash+key, as appendonly verifier-key prints it", err)
+		if st, serr := os.Stat(s); serr == nil && !st.IsDir() {
+			return nil, usagef("--verifier-key %s: %v: that is a file: give it as --verifier-key @%s", s, err, s)
+		}
+		return nil, usagef("--verifier-key: %v: want name+hash+key, as appendonly verifier-key prints it, or @FILE", err)
 	}
 	return v, nil
 }
@@ -571,7 +624,7 @@ func prove(ctx context.Context, store journal.Store, v note.Verifier, key, cp []
 // checkProof checks the proofs of one item's entries, given as files or
 // one on standard input, and says whether the item changed after its
 // first INSERT.
-func checkProof(fs *flag.FlagSet, stdin io.Reader, stdout io.Writer, v note.Verifier) (int, error) {
+func checkProof(files []string, stdin io.Reader, stdout io.Writer, v note.Verifier) (int, error) {
 	type checked struct {
 		file string
 		p    *journal.Proof
@@ -588,7 +641,7 @@ func checkProof(fs *flag.FlagSet, stdin io.Reader, stdout io.Writer, v note.Veri
 		proofs = append(proofs, checked{file, p})
 		return nil
 	}
-	if fs.NArg() == 0 {
+	if len(files) == 0 {
 		data, err := io.ReadAll(stdin)
 		if err != nil {
 			return 2, err
@@ -597,7 +650,7 @@ func checkProof(fs *flag.FlagSet, stdin io.Reader, stdout io.Writer, v note.Veri
 			return 2, err
 		}
 	}
-	for _, file := range fs.Args() {
+	for _, file := range files {
 		data, err := os.ReadFile(file)
 		if err != nil {
 			return 2, usagef("%v", err)

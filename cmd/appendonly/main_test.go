@@ -129,7 +129,7 @@ func TestAppendVerifyProve(t *testing.T) {
 	}
 	keyFile := filepath.Join(t.TempDir(), "key")
 	_ = os.WriteFile(keyFile, []byte(e.vkey+"\n"), 0o644)
-	code, out, _ = e.cli("", "check-proof", "--verifier-key", "@"+keyFile, file)
+	code, out, _ = e.cli("", "check-proof", file, "--verifier-key", "@"+keyFile) // a flag after the file is read as one
 	if code != 0 || !strings.Contains(out, "the proof holds: entry 1") || !strings.Contains(out, `"AwardsWon":15E-1`) {
 		t.Errorf("check-proof: exit %d, %q", code, out)
 	}
@@ -229,10 +229,20 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"probe"}, "--table is required"},
 		{[]string{"probe", "--table", "Musik"}, "table Musik not found"},
 		{[]string{"probe", "--table", "Music", "--insret"}, "flag provided but not defined: -insret"},
+		{[]string{"append", "--table", "Music", "--insert"}, "--insert: not a flag of append, whose flags are --table, --item"},
+		{[]string{"verify", "--table", "Music", "extra"}, `unexpected argument "extra": verify takes flags only`},
+		{[]string{"check-proof", "--verifier-key", "main_test.go"}, "that is a file: give it as --verifier-key @main_test.go"},
 	} {
 		code, out, errOut := e.cli("", c.args...)
 		if code != 2 || !strings.Contains(errOut, c.want) || strings.Contains(out, "intact") {
 			t.Errorf("%v: exit %d, stdout %q, stderr %q; want 2 and %q", c.args, code, out, errOut, c.want)
+		}
+	}
+	// Each command's help and mistakes print its own usage, not the six.
+	for _, args := range [][]string{{"probe", "--help"}, {"verify", "--tabel", "Music"}} {
+		code, _, errOut := e.cli("", args...)
+		if !strings.Contains(errOut, "appendonly "+args[0]+" ") || strings.Contains(errOut, "appendonly append --table") || (code != 0) != (args[1] != "--help") {
+			t.Errorf("%v: exit %d, %q: want the usage of %s alone", args, code, errOut, args[0])
 		}
 	}
 	if code, _, errOut := e.cli("", "--help"); code != 0 || !strings.Contains(errOut, "check-proof") || !strings.Contains(errOut, "--segments") || !strings.Contains(errOut, "probe --table") {
