@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 )
 
 // The sequencer's source: the command and the packages it is built from,
@@ -59,10 +60,17 @@ func buildSequencer() (string, error) {
 		return "", err
 	}
 	defer os.RemoveAll(tmp)
+	// The first build on a machine takes a minute or more (a cold Go build
+	// cache: the AWS SDK and its dependencies, for linux/arm64): say so, as
+	// CDK's bundling does, rather than go quiet.
+	start := time.Now()
+	fmt.Fprintf(os.Stderr, "appendonly: building the journal's sequencer (go build %s, linux/%s): a minute or more the first time on a machine, cached after that in %s\n",
+		sequencerCmd, sequencerGOARCH, filepath.Dir(out))
 	cmd := buildCommand(dir, filepath.Join(tmp, "bootstrap"))
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build %s in %s: %v\n%s", sequencerCmd, dir, err, b)
 	}
+	fmt.Fprintf(os.Stderr, "appendonly: built the journal's sequencer in %s\n", time.Since(start).Round(time.Second))
 	if err := os.Rename(tmp, out); err != nil && !os.IsExist(err) {
 		if _, statErr := os.Stat(filepath.Join(out, "bootstrap")); statErr != nil {
 			return "", err
