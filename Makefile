@@ -19,12 +19,21 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 
 GO_FILES = $(shell find . -name '*.go' -not -path './node_modules/*' -not -path './.git/*')
 
-.PHONY: help deps synth test lint unit cfn-lint-app controls-app matrix golden bench bench-verify bench-twin demo walkthrough
+# npm ci, everything (the test tools are devDependencies) or what synthesis
+# needs (--omit=dev: Node.js and the CDK CLI); each stamp is rewritten only
+# when package-lock.json is newer. A full install serves synthesis too.
+NPM_ALL := node_modules/.appendonly-all
+NPM_SYNTH := node_modules/.appendonly-synth
+
+.PHONY: help tools deps deps-synth synth test lint unit cfn-lint-app controls-app matrix golden bench bench-verify bench-twin demo walkthrough
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-deps: node_modules/.package-lock.json bin/versitygw ## install the pinned npm tools (package-lock.json), the Go modules (go.sum) and the S3 test server
+deps: $(NPM_ALL) bin/versitygw ## install the pinned npm tools (package-lock.json), the Go modules (go.sum) and the S3 test server
+	go mod download
+
+deps-synth: $(NPM_SYNTH) ## install what synthesis needs and nothing else: Node.js 22 and the CDK CLI (package.json's dependencies), the Go modules
 	go mod download
 
 # Versity Gateway, the S3 server with Object Lock that the journal's tests
@@ -33,15 +42,23 @@ deps: node_modules/.package-lock.json bin/versitygw ## install the pinned npm to
 bin/versitygw: internal/tools/versitygw/go.mod internal/tools/versitygw/go.sum
 	go build -C internal/tools/versitygw -o $(CURDIR)/bin/versitygw github.com/versity/versitygw/cmd/versitygw
 
-# npm ci writes node_modules/.package-lock.json; it runs again only when
-# package-lock.json is newer.
-node_modules/.package-lock.json: package-lock.json
+$(NPM_ALL): package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NPM_ALL) $(NPM_SYNTH)
 
-synth: deps ## synthesize the app into cdk.out/ with the CDK CLI
+$(NPM_SYNTH): package-lock.json
+	npm ci --omit=dev --no-audit --no-fund --loglevel=error
+	touch $(NPM_SYNTH)
+
+synth: deps-synth ## synthesize the app into cdk.out/ with the CDK CLI (installs Node.js 22 and the CDK CLI, not the test tools)
 	$(CDK) synth $(CDK_FLAGS)
 
-test: deps lint unit cfn-lint-app controls-app walkthrough ## run every check: gofmt, go mod tidy, go vet, staticcheck, go test, cfn-lint, Control Tower controls, the README's walkthrough
+# cfn-lint comes from the Python package index, not npm: say so at once
+# rather than fail late inside go test.
+tools:
+	@command -v cfn-lint >/dev/null || { echo "make test needs cfn-lint on PATH (pip install cfn-lint, or your distribution's package): it lints every synthesized template"; exit 1; }
+
+test: tools deps lint unit cfn-lint-app controls-app walkthrough ## run every check: gofmt, go mod tidy, go vet, staticcheck, go test, cfn-lint, Control Tower controls, the README's walkthrough
 	@echo "all checks passed"
 
 lint: ## gofmt, go mod tidy -diff, go vet and staticcheck
@@ -83,7 +100,8 @@ bench: deps ## run the synthesis and journal benchmarks (README "Performance", "
 bench-verify: deps ## a full verify's peak memory and rate at 10^5, 10^6 and 10^7 items (builds ~26 GB of journal and export once, in $$APPENDONLY_BENCH_CACHE)
 	go test -run '^$$' -bench VerifyMemory -benchtime 1x -timeout 3h ./cmd/appendonly
 
-demo: deps ## the journal end to end with no AWS account: append, checkpoint, tamper, verify
+demo: ## the journal end to end with no AWS account, pure Go: append, checkpoint, tamper, verify, and the offline commands that go on
+	go mod download
 	go run ./internal/demo
 
 bench-twin: deps ## time the Go app against its JavaScript twin (bench/twin), alternating; RUNS=20
