@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/jsii-runtime-go"
 
@@ -74,3 +75,33 @@ func TestCheckReadsTheAssemblyAlone(t *testing.T) {
 }
 
 var zipKey = regexp.MustCompile(`"([0-9a-f]{64})\.zip"`)
+
+// TestWhatCDKUsersDoWithATable: a global secondary index added through
+// CreatedTable, a metric of it, and GrantReadData synthesize and pass the
+// guard; an existing table has no CreatedTable.
+func TestWhatCDKUsersDoWithATable(t *testing.T) {
+	tmpl := synthWith(t, func(stack awscdk.Stack) {
+		ledger := mustNewTable(t, stack, minimalProps())
+		ledger.CreatedTable().AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
+			IndexName:    jsii.String("ByAmount"),
+			PartitionKey: &awsdynamodb.Attribute{Name: jsii.String("amount"), Type: awsdynamodb.AttributeType_NUMBER},
+		})
+		ledger.CreatedTable().MetricConsumedWriteCapacityUnits(nil)
+		ledger.GrantReadData(awsiam.NewRole(stack, jsii.String("Reader"), &awsiam.RoleProps{AssumedBy: awsiam.NewAccountRootPrincipal()}))
+	})
+	_, table := tmpl.Only(t, "AWS::DynamoDB::Table")
+	if gsi := mapGetAll(table, "Properties", "GlobalSecondaryIndexes"); gsi == nil {
+		t.Errorf("no index in the table: %v", table["Properties"])
+	}
+}
+
+func mapGetAll(v any, keys ...string) any {
+	for _, k := range keys {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[k]
+	}
+	return v
+}

@@ -67,6 +67,7 @@ const (
 type Table struct {
 	constructs.Construct
 	table       awsdynamodb.ITable
+	created     awsdynamodb.Table // the table NewTable created; nil for ExistingTable
 	key         awskms.IKey
 	policy      awsiam.ManagedPolicy
 	user        awsiam.User
@@ -361,7 +362,7 @@ func (t *Table) createTable(props *Props, prot protection) {
 	if name := deref(tp.TableName); !isToken(name) {
 		t.literalName = name
 	}
-	t.table = table
+	t.table, t.created = table, table
 	t.protected = append(t.protected, protected{what: "table", el: cfn,
 		retain: plan.removal == awscdk.RemovalPolicy_RETAIN, props: plan.invariants(props, t.cross != nil), stmts: rpStmts})
 	if tp.Encryption == awsdynamodb.TableEncryption_CUSTOMER_MANAGED {
@@ -547,6 +548,20 @@ func (t *Table) GrantStreamRead(grantee awsiam.IGrantable) (awsiam.Grant, error)
 
 // DynamoTable is the table, created or brought with Props.ExistingTable.
 func (t *Table) DynamoTable() awsdynamodb.ITable { return t.table }
+
+// CreatedTable is the table NewTable created, as aws-cdk's own
+// awsdynamodb.Table, for what CDK users do with one: global and local
+// secondary indexes (AddGlobalSecondaryIndex), metrics (MetricConsumedWriteCapacityUnits,
+// MetricThrottledRequestsForOperations, ...). It is nil for
+// Props.ExistingTable. The guard still checks what the table must keep:
+// an index is covered by the denies (<table ARN>/index/*); a change to
+// deletion protection, point-in-time recovery, TTL or the resource policy
+// fails synthesis.
+func (t *Table) CreatedTable() awsdynamodb.Table { return t.created }
+
+// GrantReadData is GrantRead, by the name aws-cdk's awsdynamodb.Table
+// gives it: grantee reads items, with the explicit denies.
+func (t *Table) GrantReadData(grantee awsiam.IGrantable) awsiam.Grant { return t.GrantRead(grantee) }
 
 // EncryptionKey is the table's customer managed KMS key, or nil when the
 // table uses a key that AWS manages.
