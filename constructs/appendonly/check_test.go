@@ -1,6 +1,7 @@
 package appendonly_test
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -104,4 +105,45 @@ func mapGetAll(v any, keys ...string) any {
 		v = m[k]
 	}
 	return v
+}
+
+// TestSandboxCleanUpNamesEveryRetainedResource: the README's sandbox
+// clean-up table has a row for every resource type a configuration
+// retains when its stack is deleted.
+func TestSandboxCleanUpNamesEveryRetainedResource(t *testing.T) {
+	readme := cdktest.README(t)
+	_, section, ok := strings.Cut(readme, "<!-- sandbox clean-up -->")
+	if !ok {
+		t.Fatal("the README has no sandbox clean-up table")
+	}
+	section, _, _ = strings.Cut(section, "\n\n")
+	rows := map[string]bool{}
+	for _, m := range regexp.MustCompile("(?m)^\\| `(AWS::[A-Za-z0-9:]+)`").FindAllStringSubmatch(section, -1) {
+		rows[m[1]] = true
+	}
+	files, _ := filepath.Glob("testdata/configurations/*.template.json")
+	retained := map[string]string{}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var tmpl struct{ Resources map[string]map[string]any }
+		if err := json.Unmarshal(data, &tmpl); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range tmpl.Resources {
+			if p, _ := r["DeletionPolicy"].(string); strings.HasPrefix(p, "Retain") {
+				retained[r["Type"].(string)] = filepath.Base(f)
+			}
+		}
+	}
+	if len(retained) < 4 {
+		t.Fatalf("only %v retained: the configurations are not read", retained)
+	}
+	for typ, f := range retained {
+		if !rows[typ] {
+			t.Errorf("%s retains %s, which the README's sandbox clean-up does not say how to remove", f, typ)
+		}
+	}
 }
