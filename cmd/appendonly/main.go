@@ -83,12 +83,14 @@ const usage = `usage:
                                                   at synth, from what its templates say is protected: every
                                                   write grant to an append-only table and every protection
                                                   changed; one line a finding; no AWS call
-  appendonly probe --table T [--bucket B] [--insert] [--json]
+  appendonly probe --table T [--bucket B] [--insert] [--json] [--as user|administrator|deployer]
                                                   try, as the caller, every way of changing the table's
                                                   data or protection (and the journal bucket's), each in a
                                                   form that changes nothing even when allowed, and print
                                                   what AWS answers; --insert also INSERTs a fresh item
-                                                  (it stays forever)
+                                                  (it stays forever); --as says who the caller is, so that
+                                                  what the README lets an administrator or the deployer do
+                                                  is expected and the exit status can gate CI
 K is a verifier key (name+hash+key), or @FILE holding one. JSON keys: strings for S attributes,
 numbers for N, {"B": "<base64>"} for B; DynamoDB JSON ({"S": "x"}, {"N": "1"}) works too. AWS credentials, Region and endpoints
 come from the SDK's standard configuration (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL_DYNAMODB,
@@ -182,7 +184,7 @@ var commandFlags = map[string][]string{
 	"prove":        {"table", "bucket", "dir", "verifier-key", "key", "checkpoint", "out"},
 	"check-proof":  {"verifier-key"},
 	"verifier-key": {"table", "kms-key"},
-	"probe":        {"table", "bucket", "insert", "json"},
+	"probe":        {"table", "bucket", "insert", "json", "as"},
 }
 
 // commandUsage is the part of the usage that concerns cmd, and what every
@@ -259,6 +261,7 @@ func command(ctx context.Context, cmd string, args []string, stdin io.Reader, st
 	settle := fs.Duration("settle", time.Minute, "verify: how long to wait for the journal to catch up with items found in the table and in no entry")
 	insert := fs.Bool("insert", false, "probe: also INSERT a fresh item, which stays in the table forever")
 	asJSON := fs.Bool("json", false, "probe: print the report as JSON")
+	as := fs.String("as", "user", "probe: who the caller is, for what to expect: user, administrator or deployer")
 	// Flags may come after arguments (check-proof FILE --verifier-key K):
 	// parse again after each argument.
 	var positional []string
@@ -337,7 +340,10 @@ func command(ctx context.Context, cmd string, args []string, stdin io.Reader, st
 			}
 			pr.S3 = s3.NewFromConfig(c, func(o *s3.Options) { o.UsePathStyle = o.BaseEndpoint != nil })
 		}
-		results, err := pr.Run(ctx, probe.Target{Table: *table, Bucket: *bucket, Insert: *insert})
+		if _, ok := probe.Callers[*as]; !ok {
+			return 2, usagef("--as %s: want user (a principal the construct grants to), administrator or deployer", *as)
+		}
+		results, err := pr.Run(ctx, probe.Target{Table: *table, Bucket: *bucket, Insert: *insert, As: *as})
 		if err != nil {
 			return 2, err
 		}

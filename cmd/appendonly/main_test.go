@@ -229,6 +229,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"probe"}, "--table is required"},
 		{[]string{"probe", "--table", "Musik"}, "table Musik not found"},
 		{[]string{"probe", "--table", "Music", "--insret"}, "flag provided but not defined: -insret"},
+		{[]string{"probe", "--table", "Music", "--as", "root"}, "--as root: want user (a principal the construct grants to), administrator or deployer"},
 		{[]string{"append", "--table", "Music", "--insert"}, "--insert: not a flag of append, whose flags are --table, --item"},
 		{[]string{"verify", "--table", "Music", "extra"}, `unexpected argument "extra": verify takes flags only`},
 		{[]string{"check-proof", "--verifier-key", "main_test.go"}, "that is a file: give it as --verifier-key @main_test.go"},

@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -54,6 +55,20 @@ type Target struct {
 	Bucket string // the journal's bucket, or ""
 	// Insert lets the probe INSERT a fresh item, which stays forever.
 	Insert bool
+	// As is who the caller is: "" or "user" (a principal the construct
+	// grants to: every path denied), "administrator" (identity policies
+	// allow everything), or "deployer" (the stack's CloudFormation
+	// execution role, or one in DeployerPrincipalArns). The paths the
+	// README says such a caller may take are expected allowed for it.
+	As string
+}
+
+// Callers are the callers a probe knows what to expect of, and the paths
+// each may take under EnforceTableWide (the README's "What holds").
+var Callers = map[string][]string{
+	"user":          nil,
+	"administrator": {"DeleteBackup"},
+	"deployer":      {"UpdateTable", "PutResourcePolicy", "DeleteResourcePolicy", "UpdateContinuousBackups", "DeleteBackup", "S3 PutObjectLockConfiguration"},
 }
 
 // Prober holds the clients, made from the caller's credentials.
@@ -86,7 +101,7 @@ func (p *Prober) Run(ctx context.Context, t Target) ([]Result, error) {
 			continue
 		}
 		r := Result{Path: path.Name, Want: Denied}
-		if path.Positive {
+		if path.Positive || slices.Contains(Callers[t.As], path.Name) {
 			r.Want = Allowed
 		}
 		outcome, detail, problem := path.probe(ctx, s)
@@ -650,7 +665,11 @@ func Print(w io.Writer, table string, results []Result, asJSON bool) int {
 		if r.Problem {
 			mark = "!"
 		}
-		fmt.Fprintf(w, "%s %-10s %-*s  %s\n", mark, r.Outcome, width, r.Path, r.Detail)
+		detail := r.Detail
+		if r.Want == Allowed && r.Outcome == Allowed {
+			detail += " (expected for this caller)"
+		}
+		fmt.Fprintf(w, "%s %-10s %-*s  %s\n", mark, r.Outcome, width, r.Path, detail)
 	}
 	if code == 0 {
 		fmt.Fprintf(w, "table %s: every path that must be denied is denied for this caller\n", table)

@@ -429,3 +429,25 @@ func TestREADMEListsEveryPath(t *testing.T) {
 		}
 	}
 }
+
+// TestProbeAsTheAdministrator: an administrator may delete on-demand
+// backups (the table's resource policy does not cover them): expected with
+// --as administrator (exit 0), a problem for a user (exit 1).
+func TestProbeAsTheAdministrator(t *testing.T) {
+	deny := tableWide()
+	delete(deny, "DeleteBackup")
+	db := start(t, &aws2{deny: deny, allowed: map[string]string{"DeleteBackup": "BackupNotFoundException"}})
+	for as, want := range map[string]int{"": 1, "user": 1, "administrator": 0, "deployer": 0} {
+		results, err := (&Prober{DB: db}).Run(context.Background(), Target{Table: "Music", As: as})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		if code := Print(&out, "Music", results, false); code != want {
+			t.Errorf("--as %q: exit %d, want %d:\n%s", as, code, want, out.String())
+		}
+		if as == "administrator" && !strings.Contains(out.String(), "(expected for this caller)") {
+			t.Errorf("--as administrator: the allowed DeleteBackup is not marked expected:\n%s", out.String())
+		}
+	}
+}
