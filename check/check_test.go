@@ -157,7 +157,7 @@ func TestWhatIsChangedAfterSynthIsFound(t *testing.T) {
 		}, []string{"LedgerPolicyFBF64D2C", "missing from the template"}},
 		{"a protected resource's description removed", func(name string, tmpl map[string]any) {
 			if name == "LedgerStack" {
-				delete(resource(tmpl, "LedgerPolicyFBF64D2C")["Metadata"].(map[string]any), ProtectedKey)
+				delete(resource(tmpl, "Ledger0B0DA0A5")["Metadata"].(map[string]any)[TableKey].(map[string]any)["protected"].(map[string]any), "LedgerPolicyFBF64D2C")
 			}
 		}, []string{"lost the description"}},
 	} {

@@ -19,10 +19,12 @@ import (
 //   - the table's resource carries TableKey (TableMetadata): its
 //     enforcement mode and the resources that protect it, the table first,
 //     each by logical id, prefixed by its stack's path and "/" when it is
-//     not in the table's stack (a journal in another account);
-//   - each of those carries ProtectedKey (ProtectedMetadata): what it is,
+//     not in the table's stack (a journal in another account), and the
+//     description of those in its stack (ProtectedMetadata): what each is,
 //     whether it must be retained, the properties it must have, and the
-//     digest of each statement of its policy;
+//     digest of the statements of its policy;
+//   - in another stack, the first of them carries ProtectedKey: the
+//     descriptions of those there;
 //   - the managed policy of an ExistingTable carries ExistingKey.
 //
 // The table's name is its TableName when that is a literal, and the exempt
@@ -42,6 +44,10 @@ type TableMetadata struct {
 	// Parts are the logical ids of the table and the resources that
 	// protect it: "ID", or "STACKPATH/ID" in another stack.
 	Parts []string `json:"parts"`
+	// Protected describes the parts in the table's stack, by logical id;
+	// those in another stack are described there, on the first of them
+	// (ProtectedKey, the same map).
+	Protected map[string]ProtectedMetadata `json:"protected"`
 }
 
 // ProtectedMetadata is the value of ProtectedKey.
@@ -141,20 +147,19 @@ func (a *Assembly) Tables() (tables []Table, existing []Existing, findings []Fin
 			t := Table{StackPath: s.path, IdentityOnly: m.Mode == IdentityOnlyMode}
 			for _, part := range m.Parts {
 				p := Protected{ID: part}
-				ps := s
+				ps, described := s, m.Protected
 				if i := strings.LastIndexByte(part, '/'); i >= 0 {
 					p.StackPath, p.ID = part[:i], part[i+1:]
-					ps = byPath[p.StackPath]
+					ps, described = byPath[p.StackPath], nil
+					if ps != nil {
+						described = a.described(ps)
+					}
 				}
 				if ps != nil {
-					if r, ok := ps.res[p.ID]; ok {
-						pmd, _ := r["Metadata"].(map[string]any)
-						var d ProtectedMetadata
-						if raw, ok := pmd[ProtectedKey]; !ok {
-							bad(ps, p.ID, ProtectedKey, "a resource that protects an append-only table has lost the description of what it must be")
-							continue
-						} else if err := remarshal(raw, &d); err != nil || kinds[d.What].typ == "" {
-							bad(ps, p.ID, ProtectedKey, "the description of a resource that protects an append-only table cannot be read (%q): %v", d.What, err)
+					if _, ok := ps.res[p.ID]; ok {
+						d, ok := described[p.ID]
+						if !ok || kinds[d.What].typ == "" {
+							bad(ps, p.ID, TableKey, "a resource that protects an append-only table has lost the description of what it must be (%q)", d.What)
 							continue
 						}
 						p.fill(d)
@@ -168,6 +173,24 @@ func (a *Assembly) Tables() (tables []Table, existing []Existing, findings []Fin
 	}
 	sort.SliceStable(tables, func(i, j int) bool { return tables[i].StackPath < tables[j].StackPath })
 	return tables, existing, findings
+}
+
+// described merges the descriptions of protected resources the
+// resources of s carry (ProtectedKey), by logical id.
+func (a *Assembly) described(s *stackTemplate) map[string]ProtectedMetadata {
+	out := map[string]ProtectedMetadata{}
+	for _, id := range sortedKeys(s.res) {
+		md, _ := s.res[id]["Metadata"].(map[string]any)
+		if raw, ok := md[ProtectedKey]; ok {
+			var m map[string]ProtectedMetadata
+			if remarshal(raw, &m) == nil {
+				for k, v := range m {
+					out[k] = v
+				}
+			}
+		}
+	}
+	return out
 }
 
 // fill sets what the description d says of p, and what this package knows

@@ -34,11 +34,19 @@ function compact(v) {
 function digest(statements) {
   return crypto.createHash('sha256').update(compact(norm(statements))).digest().subarray(0, 12).toString('base64url');
 }
-// describe writes what the Go construct writes for appendonly check: the
-// resource's description, its statements resolved at synth and digested.
-function describe(resource, description, statements) {
-  resource.addMetadata('appendonly_protected', cdk.Lazy.uncachedAny({
-    produce: (ctx) => Object.assign({}, description, { statements: digest(ctx.resolve(statements)) }),
+// describe writes what the Go construct writes for appendonly check: on the
+// table, its mode, its parts and their descriptions, the statements
+// resolved at synth and digested.
+function describe(table, parts) {
+  table.addMetadata('appendonly', cdk.Lazy.uncachedAny({
+    produce: (ctx) => {
+      const ids = ctx.resolve(parts.map((p) => p.resource.logicalId));
+      const protectedParts = {};
+      parts.forEach((p, i) => {
+        protectedParts[ids[i]] = Object.assign({}, p.description, { statements: digest(ctx.resolve(p.statements)) });
+      });
+      return { mode: 'EnforceTableWide', parts: ids, protected: protectedParts, v: 1 };
+    },
   }));
 }
 
@@ -105,10 +113,11 @@ class MusicStack extends cdk.Stack {
       }),
     });
     const tableL1 = table.node.defaultChild;
-    tableL1.addMetadata('appendonly', { mode: 'EnforceTableWide', parts: [this.resolve(tableL1.logicalId), this.resolve(policy.node.defaultChild.logicalId)], v: 1 });
-    describe(tableL1, { absent: ['TimeToLiveSpecification'], props: { DeletionProtectionEnabled: true, SSESpecification: { SSEEnabled: true },
-      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true, RecoveryPeriodInDays: 35 } }, retain: true, what: 'table' }, tableStatements);
-    describe(policy.node.defaultChild, { what: 'managed policy' }, policyDenies);
+    describe(tableL1, [
+      { resource: tableL1, statements: tableStatements, description: { absent: ['TimeToLiveSpecification'], props: { DeletionProtectionEnabled: true,
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true, RecoveryPeriodInDays: 35 }, SSESpecification: { SSEEnabled: true } }, retain: true, what: 'table' } },
+      { resource: policy.node.defaultChild, statements: policyDenies, description: { what: 'managed policy' } },
+    ]);
     policy.node.defaultChild.addMetadata('cdk_nag', { rules_to_suppress: [{
       id: 'AwsSolutions-IAM5',
       reason: "Query and Scan need the table's indexes: <table ARN>/index/* stays inside this one table.",

@@ -63,7 +63,7 @@ func (r *registry) resolve() (out []check.Table, err error) {
 		for k, p := range rec.protected {
 			cp := check.Protected{What: p.what, Type: check.TypeOf(p.what), Retain: p.retain, Props: p.wants()}
 			stack := rec.stack
-			if p.stack != nil {
+			if r.elsewhere(rec, p) {
 				stack = p.stack
 				cp.StackPath = r.stackPath(p.stack)
 			}
@@ -105,38 +105,92 @@ func (p protected) wants() []check.Want {
 	return out
 }
 
-// describe writes what the check needs into the template (check.TableKey
-// on the table, check.ProtectedKey on each resource that protects it), so
-// that the cloud assembly alone says what is protected and how. CDK
-// resolves the logical ids at synth, and a describer the statements'
-// digests, each in its own stack.
+// describe writes what the check needs into the template, so that the
+// cloud assembly alone says what is protected and how: on the table
+// (check.TableKey) its mode, the logical ids of the resources that protect
+// it and the description of those in its stack; on the first of those in
+// another stack (a journal in another account, check.ProtectedKey) the
+// description of the ones there. One producer a stack resolves the logical
+// ids and statements at synth, in one call, and digests the statements.
 func (r *registry) describe(rec tableRecord) {
-	var parts []any
+	var here []protected
+	var elsewhere []awscdk.Stack
+	there := map[awscdk.Stack][]protected{}
 	for _, p := range rec.protected {
-		p.el.(awscdk.CfnResource).AddMetadata(jsii.String(check.ProtectedKey), awscdk.Lazy_UncachedAny(&describer{p: p}, nil))
-		if p.stack != nil {
-			parts = append(parts, awscdk.Fn_Join(jsii.String("/"), &[]*string{jsii.String(r.stackPath(p.stack)), p.el.LogicalId()}))
-		} else {
-			parts = append(parts, p.el.LogicalId())
+		if !r.elsewhere(rec, p) {
+			here = append(here, p)
+			continue
 		}
+		if _, ok := there[p.stack]; !ok {
+			elsewhere = append(elsewhere, p.stack)
+		}
+		there[p.stack] = append(there[p.stack], p)
 	}
-	md := map[string]any{"v": check.MetadataVersion, "mode": rec.mode.String(), "parts": parts}
-	rec.protected[0].el.(awscdk.CfnResource).AddMetadata(jsii.String(check.TableKey), md)
+	rec.protected[0].el.(awscdk.CfnResource).AddMetadata(jsii.String(check.TableKey), awscdk.Lazy_UncachedAny(&describer{r: r, rec: &rec, parts: here}, nil))
+	for _, stack := range elsewhere {
+		ps := there[stack]
+		ps[0].el.(awscdk.CfnResource).AddMetadata(jsii.String(check.ProtectedKey), awscdk.Lazy_UncachedAny(&describer{r: r, parts: ps}, nil))
+	}
 }
 
-// describer produces a protected resource's check.ProtectedMetadata at
-// synth, its statements resolved and digested.
-type describer struct{ p protected }
+// elsewhere reports whether p is in a stack other than its table's.
+func (r *registry) elsewhere(rec tableRecord, p protected) bool {
+	return p.stack != nil && r.stackPath(p.stack) != rec.stackPath
+}
+
+// describer produces, at synth, the description of protected resources of
+// one stack (check.ProtectedMetadata by logical id), with the table's
+// (check.TableMetadata) when rec is set.
+type describer struct {
+	r     *registry
+	rec   *tableRecord
+	parts []protected
+}
 
 // Produce implements awscdk.IAnyProducer.
 func (d *describer) Produce(ctx awscdk.IResolveContext) any {
-	stmts := make([]any, len(d.p.stmts))
-	for k, s := range d.p.stmts {
-		stmts[k] = s.json()
+	in := map[string]any{}
+	var parts, ids []any
+	for _, p := range d.parts {
+		stmts := make([]any, len(p.stmts))
+		for k, s := range p.stmts {
+			stmts[k] = s.json()
+		}
+		ids = append(ids, p.el.LogicalId())
+		parts = append(parts, stmts)
 	}
-	resolved, _ := ctx.Resolve(stmts, nil).([]any)
-	data, _ := json.Marshal(check.Describe(check.Protected{What: d.p.what, Retain: d.p.retain, Props: d.p.wants(), Statements: resolved}))
-	var md map[string]any
-	_ = json.Unmarshal(data, &md)
-	return md
+	in["ids"], in["stmts"] = ids, parts
+	if d.rec != nil {
+		var all []any
+		for _, p := range d.rec.protected {
+			all = append(all, p.el.LogicalId())
+		}
+		in["all"] = all
+	}
+	resolved, _ := ctx.Resolve(in, nil).(map[string]any)
+	rids, _ := resolved["ids"].([]any)
+	rstmts, _ := resolved["stmts"].([]any)
+	described := map[string]check.ProtectedMetadata{}
+	for k, p := range d.parts {
+		id, _ := rids[k].(string)
+		st, _ := rstmts[k].([]any)
+		described[id] = check.Describe(check.Protected{What: p.what, Retain: p.retain, Props: p.wants(), Statements: st})
+	}
+	var out any = described
+	if d.rec != nil {
+		all, _ := resolved["all"].([]any)
+		md := check.TableMetadata{Version: check.MetadataVersion, Mode: d.rec.mode.String(), Protected: described}
+		for k, p := range d.rec.protected {
+			id, _ := all[k].(string)
+			if d.r.elsewhere(*d.rec, p) {
+				id = d.r.stackPath(p.stack) + "/" + id
+			}
+			md.Parts = append(md.Parts, id)
+		}
+		out = md
+	}
+	data, _ := json.Marshal(out)
+	var v map[string]any
+	_ = json.Unmarshal(data, &v)
+	return v
 }
