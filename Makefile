@@ -94,7 +94,7 @@ matrix: deps ## print the action-by-principal IAM decision matrix of each enforc
 
 bench: deps ## run the synthesis and journal benchmarks (README "Performance", "The journal's cost")
 	go test -run '^$$' -bench . -benchtime 5x ./constructs/appendonly
-	go test -run '^$$' -bench 'Integrate|SequencerModel|Prove|Verify' -benchtime 3x ./journal
+	go test -run '^$$' -bench 'Integrate|SequencerModel|SequencerInMemory|Prove|Verify' -benchtime 3x ./journal
 	go test -run '^$$' -bench SequencerLag -benchtime 1x ./journal
 
 bench-verify: deps ## a full verify's peak memory and rate at 10^5, 10^6 and 10^7 items (builds ~26 GB of journal and export once, in $$APPENDONLY_BENCH_CACHE)

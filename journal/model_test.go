@@ -32,14 +32,22 @@ const (
 	modelLambdaGB  = 1.0 // the sequencer's 1,024 MB
 )
 
-// modelStore is a Store with the model's latencies, counting its requests.
+// modelStore is a Store with the model's latencies (none when instant:
+// the in-memory run beside the model's), counting its requests.
 type modelStore struct {
 	Store
+	instant           bool
 	gets, puts, lists atomic.Int64
 }
 
-func (m *modelStore) get() { m.gets.Add(1); time.Sleep(modelGet) }
-func (m *modelStore) put() { m.puts.Add(1); time.Sleep(modelPut) }
+func (m *modelStore) sleep(d time.Duration) {
+	if !m.instant {
+		time.Sleep(d)
+	}
+}
+
+func (m *modelStore) get() { m.gets.Add(1); m.sleep(modelGet) }
+func (m *modelStore) put() { m.puts.Add(1); m.sleep(modelPut) }
 
 func (m *modelStore) Get(ctx context.Context, path string) ([]byte, error) {
 	m.get()
@@ -63,31 +71,35 @@ func (m *modelStore) AddVersion(ctx context.Context, path string, data []byte) e
 
 func (m *modelStore) Versions(ctx context.Context, path string) ([]Version, error) {
 	m.lists.Add(1)
-	time.Sleep(modelList)
+	m.sleep(modelList)
 	return m.Store.Versions(ctx, path)
 }
 
 func (m *modelStore) List(ctx context.Context, prefix, after string) ([]string, error) {
 	m.lists.Add(1)
-	time.Sleep(modelList)
+	m.sleep(modelList)
 	return m.Store.List(ctx, prefix, after)
 }
 
 func (m *modelStore) Recent(ctx context.Context, path string, n int) ([]Version, error) {
 	m.lists.Add(1)
-	time.Sleep(modelList)
+	m.sleep(modelList)
 	return m.Store.Recent(ctx, path, n)
 }
 
-// modelSigner is a signer with KMS's latency, counting its signatures.
+// modelSigner is a signer with KMS's latency (none when instant),
+// counting its signatures.
 type modelSigner struct {
 	note.Signer
-	n atomic.Int64
+	instant bool
+	n       atomic.Int64
 }
 
 func (s *modelSigner) Sign(msg []byte) ([]byte, error) {
 	s.n.Add(1)
-	time.Sleep(modelSign)
+	if !s.instant {
+		time.Sleep(modelSign)
+	}
 	return s.Signer.Sign(msg)
 }
 
@@ -102,52 +114,67 @@ func (s *modelSigner) Sign(msg []byte) ([]byte, error) {
 func BenchmarkSequencerModel(b *testing.B) {
 	for _, shards := range []int{1, 4} {
 		for _, batch := range []int{100, 1000} {
-			b.Run(fmt.Sprintf("shards=%d/batch=%d", shards, batch), func(b *testing.B) {
-				s, v, _ := newKeys(b)
-				store := &modelStore{Store: &MemStore{}}
-				signer := &modelSigner{Signer: s}
-				var mu sync.Mutex
-				var lambdaSeconds float64
-				ctx := context.Background()
-				b.ResetTimer()
-				var wg sync.WaitGroup
-				for sh := 0; sh < shards; sh++ {
-					wg.Add(1)
-					go func(sh int) {
-						defer wg.Done()
-						seq := &Sequencer{Store: store, Signer: signer, Verifier: v, Origin: testOrigin, MaxAttempts: 1000}
-						for i := 0; i < b.N; i++ {
-							from := (sh*b.N + i) * batch
-							records := inserts(from, from+batch, 1000)
-							start := time.Now()
-							for j := range records {
-								records[j].Created = start // created just before, as on a live table
-							}
-							if _, err := seq.Integrate(ctx, records); err != nil {
-								b.Error(err)
-								return
-							}
-							mu.Lock()
-							lambdaSeconds += time.Since(start).Seconds()
-							mu.Unlock()
-						}
-					}(sh)
-				}
-				wg.Wait()
-				b.StopTimer()
-				n := float64(shards * b.N * batch)
-				puts, gets, lists, signs := float64(store.puts.Load()), float64(store.gets.Load()), float64(store.lists.Load()), float64(signer.n.Load())
-				cost := (puts+lists)*priceS3Put + gets*priceS3Get + signs*priceKMSSign +
-					lambdaSeconds*modelLambdaGB*priceLambdaGBs + float64(shards*b.N)*priceLambdaReq
-				b.ReportMetric(n/b.Elapsed().Seconds(), "items/s")
-				b.ReportMetric(cost/n*1e6, "usd/Mappend")
-				b.ReportMetric(puts*1000/n, "PUT/1000")
-				b.ReportMetric(gets*1000/n, "GET/1000")
-				b.ReportMetric(lists*1000/n, "LIST/1000")
-				b.ReportMetric(signs*1000/n, "Sign/1000")
-			})
+			b.Run(fmt.Sprintf("shards=%d/batch=%d", shards, batch), func(b *testing.B) { runSequencers(b, shards, batch, false) })
 		}
 	}
+}
+
+// BenchmarkSequencerInMemory is BenchmarkSequencerModel without the
+// latencies: the sequencer's own work, beside the model's figures (the
+// cost metric counts the same requests at the same prices, Lambda time
+// excepted).
+//
+//	go test -run '^$' -bench 'SequencerModel|SequencerInMemory|Integrate' -benchtime 3x ./journal
+func BenchmarkSequencerInMemory(b *testing.B) {
+	for _, shards := range []int{1, 4} {
+		b.Run(fmt.Sprintf("shards=%d/batch=1000", shards), func(b *testing.B) { runSequencers(b, shards, 1000, true) })
+	}
+}
+
+// runSequencers runs one sequencer a shard, all at once, b.N batches each.
+func runSequencers(b *testing.B, shards, batch int, instant bool) {
+	s, v, _ := newKeys(b)
+	store := &modelStore{Store: &MemStore{}, instant: instant}
+	signer := &modelSigner{Signer: s, instant: instant}
+	var mu sync.Mutex
+	var lambdaSeconds float64
+	ctx := context.Background()
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	for sh := 0; sh < shards; sh++ {
+		wg.Add(1)
+		go func(sh int) {
+			defer wg.Done()
+			seq := &Sequencer{Store: store, Signer: signer, Verifier: v, Origin: testOrigin, MaxAttempts: 1000}
+			for i := 0; i < b.N; i++ {
+				from := (sh*b.N + i) * batch
+				records := inserts(from, from+batch, 1000)
+				start := time.Now()
+				for j := range records {
+					records[j].Created = start // created just before, as on a live table
+				}
+				if _, err := seq.Integrate(ctx, records); err != nil {
+					b.Error(err)
+					return
+				}
+				mu.Lock()
+				lambdaSeconds += time.Since(start).Seconds()
+				mu.Unlock()
+			}
+		}(sh)
+	}
+	wg.Wait()
+	b.StopTimer()
+	n := float64(shards * b.N * batch)
+	puts, gets, lists, signs := float64(store.puts.Load()), float64(store.gets.Load()), float64(store.lists.Load()), float64(signer.n.Load())
+	cost := (puts+lists)*priceS3Put + gets*priceS3Get + signs*priceKMSSign +
+		lambdaSeconds*modelLambdaGB*priceLambdaGBs + float64(shards*b.N)*priceLambdaReq
+	b.ReportMetric(n/b.Elapsed().Seconds(), "items/s")
+	b.ReportMetric(cost/n*1e6, "usd/Mappend")
+	b.ReportMetric(puts*1000/n, "PUT/1000")
+	b.ReportMetric(gets*1000/n, "GET/1000")
+	b.ReportMetric(lists*1000/n, "LIST/1000")
+	b.ReportMetric(signs*1000/n, "Sign/1000")
 }
 
 var lagDuration = flag.Duration("lag-duration", time.Minute, "BenchmarkSequencerLag: how long the load runs")

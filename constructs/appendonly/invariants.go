@@ -41,6 +41,9 @@ type tableRecord struct {
 	exempt      []string
 	literalName string
 	protected   []protected // the table first
+	// ids are the protected resources' logical ids as tokens, asked of the
+	// kernel once (describe) and resolved at synth.
+	ids []string
 }
 
 // resolve asks the jsii kernel, once per stack, for the logical ids and
@@ -82,7 +85,7 @@ func (r *registry) resolve() (out []check.Table, err error) {
 			for k, s := range p.stmts {
 				stmts[k] = s.json()
 			}
-			in = append(in, map[string]any{"id": p.el.LogicalId(), "stmts": stmts})
+			in = append(in, map[string]any{"id": r.tables[sl.rec].ids[sl.res], "stmts": stmts})
 		}
 		resolved, _ := stack.Resolve(in).([]any)
 		if len(resolved) != len(in) {
@@ -112,24 +115,29 @@ func (p protected) wants() []check.Want {
 // another stack (a journal in another account, check.ProtectedKey) the
 // description of the ones there. One producer a stack resolves the logical
 // ids and statements at synth, in one call, and digests the statements.
-func (r *registry) describe(rec tableRecord) {
+func (r *registry) describe(rec *tableRecord) {
+	for _, p := range rec.protected {
+		rec.ids = append(rec.ids, *p.el.LogicalId())
+	}
 	var here []protected
+	var hereIDs []string
 	var elsewhere []awscdk.Stack
 	there := map[awscdk.Stack][]protected{}
-	for _, p := range rec.protected {
-		if !r.elsewhere(rec, p) {
-			here = append(here, p)
+	thereIDs := map[awscdk.Stack][]string{}
+	for k, p := range rec.protected {
+		if !r.elsewhere(*rec, p) {
+			here, hereIDs = append(here, p), append(hereIDs, rec.ids[k])
 			continue
 		}
 		if _, ok := there[p.stack]; !ok {
 			elsewhere = append(elsewhere, p.stack)
 		}
-		there[p.stack] = append(there[p.stack], p)
+		there[p.stack], thereIDs[p.stack] = append(there[p.stack], p), append(thereIDs[p.stack], rec.ids[k])
 	}
-	rec.protected[0].el.(awscdk.CfnResource).AddMetadata(jsii.String(check.TableKey), awscdk.Lazy_UncachedAny(&describer{r: r, rec: &rec, parts: here}, nil))
+	rec.protected[0].el.(awscdk.CfnResource).AddMetadata(jsii.String(check.TableKey), awscdk.Lazy_UncachedAny(&describer{r: r, rec: rec, parts: here, ids: hereIDs}, nil))
 	for _, stack := range elsewhere {
 		ps := there[stack]
-		ps[0].el.(awscdk.CfnResource).AddMetadata(jsii.String(check.ProtectedKey), awscdk.Lazy_UncachedAny(&describer{r: r, parts: ps}, nil))
+		ps[0].el.(awscdk.CfnResource).AddMetadata(jsii.String(check.ProtectedKey), awscdk.Lazy_UncachedAny(&describer{r: r, parts: ps, ids: thereIDs[stack]}, nil))
 	}
 }
 
@@ -145,27 +153,23 @@ type describer struct {
 	r     *registry
 	rec   *tableRecord
 	parts []protected
+	ids   []string // the parts' logical ids, as tokens
 }
 
 // Produce implements awscdk.IAnyProducer.
 func (d *describer) Produce(ctx awscdk.IResolveContext) any {
 	in := map[string]any{}
-	var parts, ids []any
+	var parts []any
 	for _, p := range d.parts {
 		stmts := make([]any, len(p.stmts))
 		for k, s := range p.stmts {
 			stmts[k] = s.json()
 		}
-		ids = append(ids, p.el.LogicalId())
 		parts = append(parts, stmts)
 	}
-	in["ids"], in["stmts"] = ids, parts
+	in["ids"], in["stmts"] = d.ids, parts
 	if d.rec != nil {
-		var all []any
-		for _, p := range d.rec.protected {
-			all = append(all, p.el.LogicalId())
-		}
-		in["all"] = all
+		in["all"] = d.rec.ids
 	}
 	resolved, _ := ctx.Resolve(in, nil).(map[string]any)
 	rids, _ := resolved["ids"].([]any)

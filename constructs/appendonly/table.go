@@ -175,10 +175,10 @@ func NewTable(scope constructs.Construct, id string, props *Props) (*Table, erro
 	}
 	if t.cfnTable != nil {
 		t.protected = append(t.protected, protected{what: "managed policy", el: t.policy.Node().DefaultChild().(awscdk.CfnElement), stmts: t.denyStatements()})
-		rec := tableRecord{stack: stack, stackPath: t.registry.stackPath(stack),
+		rec := &tableRecord{stack: stack, stackPath: t.registry.stackPath(stack),
 			mode: props.Enforcement, exempt: t.exempt, literalName: t.literalName, protected: t.protected}
-		t.registry.tables = append(t.registry.tables, rec)
 		t.registry.describe(rec)
+		t.registry.tables = append(t.registry.tables, *rec)
 	}
 
 	switch {
