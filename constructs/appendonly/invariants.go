@@ -114,7 +114,8 @@ func (p protected) wants() []check.Want {
 // it and the description of those in its stack; on the first of those in
 // another stack (a journal in another account, check.ProtectedKey) the
 // description of the ones there. One producer a stack resolves the logical
-// ids and statements at synth, in one call, and digests the statements.
+// ids and statements once, at synth, in one call, and digests the
+// statements.
 func (r *registry) describe(rec *tableRecord) {
 	for _, p := range rec.protected {
 		rec.ids = append(rec.ids, *p.el.LogicalId())
@@ -134,10 +135,10 @@ func (r *registry) describe(rec *tableRecord) {
 		}
 		there[p.stack], thereIDs[p.stack] = append(there[p.stack], p), append(thereIDs[p.stack], rec.ids[k])
 	}
-	rec.protected[0].el.(awscdk.CfnResource).AddMetadata(jsii.String(check.TableKey), awscdk.Lazy_UncachedAny(&describer{r: r, rec: rec, parts: here, ids: hereIDs}, nil))
+	rec.protected[0].el.(awscdk.CfnResource).AddMetadata(jsii.String(check.TableKey), awscdk.Lazy_Any(&describer{r: r, stack: rec.stack, rec: rec, parts: here, ids: hereIDs}, nil))
 	for _, stack := range elsewhere {
 		ps := there[stack]
-		ps[0].el.(awscdk.CfnResource).AddMetadata(jsii.String(check.ProtectedKey), awscdk.Lazy_UncachedAny(&describer{r: r, parts: ps, ids: thereIDs[stack]}, nil))
+		ps[0].el.(awscdk.CfnResource).AddMetadata(jsii.String(check.ProtectedKey), awscdk.Lazy_Any(&describer{r: r, stack: stack, parts: ps, ids: thereIDs[stack]}, nil))
 	}
 }
 
@@ -151,13 +152,15 @@ func (r *registry) elsewhere(rec tableRecord, p protected) bool {
 // (check.TableMetadata) when rec is set.
 type describer struct {
 	r     *registry
+	stack awscdk.Stack // where the description is
 	rec   *tableRecord
 	parts []protected
 	ids   []string // the parts' logical ids, as tokens
 }
 
-// Produce implements awscdk.IAnyProducer.
-func (d *describer) Produce(ctx awscdk.IResolveContext) any {
+// Produce implements awscdk.IStableAnyProducer: called once, at synth,
+// after the app's code has run (overrides of logical ids included).
+func (d *describer) Produce() any {
 	in := map[string]any{}
 	var parts []any
 	for _, p := range d.parts {
@@ -171,7 +174,7 @@ func (d *describer) Produce(ctx awscdk.IResolveContext) any {
 	if d.rec != nil {
 		in["all"] = d.rec.ids
 	}
-	resolved, _ := ctx.Resolve(in, nil).(map[string]any)
+	resolved, _ := d.stack.Resolve(in).(map[string]any)
 	rids, _ := resolved["ids"].([]any)
 	rstmts, _ := resolved["stmts"].([]any)
 	described := map[string]check.ProtectedMetadata{}
