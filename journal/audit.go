@@ -42,6 +42,9 @@ type Audit struct {
 	Settle time.Duration
 	// Sleep waits d (default time.Sleep, honouring ctx).
 	Sleep func(ctx context.Context, d time.Duration) error
+	// OnSettle, when set, is told how many items wait, and for how long,
+	// before the wait.
+	OnSettle func(items int, wait time.Duration)
 	// Dir is where the parts are written (default os.TempDir()), in a
 	// directory of their own removed on return.
 	Dir string
@@ -206,6 +209,9 @@ func (a *Audit) settle(ctx context.Context, r *compact.Range, unsettled map[stri
 				return nil
 			}
 		}
+	}
+	if a.OnSettle != nil {
+		a.OnSettle(len(unsettled), a.Settle)
 	}
 	if err := sleep(ctx, a.Settle); err != nil {
 		return 0, err

@@ -840,6 +840,9 @@ func verify(ctx context.Context, d *deps, src *tableSource, v note.Verifier, set
 	start := now()
 	pp := &progressPrinter{w: stderr, now: now, start: start, last: start, items: src.total()}
 	a := &journal.Audit{Verifier: journal.Verifier{Store: d.store, Key: v}, TableTime: src.time(start), Settle: settle, Sleep: d.sleep,
+		OnSettle: func(n int, wait time.Duration) {
+			fmt.Fprintf(stderr, "verify: %d items in the table are in no journal entry yet: looking again in %s, once the sequencer has caught up (--settle)\n", n, wait)
+		},
 		Progress: pp.print}
 	res, err := a.Run(ctx, func(yield func(journal.TableItem) error) error { return src.items(ctx, yield) },
 		func(p journal.Problem) { fmt.Fprintln(stdout, p) })

@@ -104,8 +104,9 @@ func TestAppendVerifyProve(t *testing.T) {
 	}
 	// Appended and not sequenced, after verify waited: named, not called
 	// intact. Sequenced while verify waits: not yet covered.
-	if code, out, _ := e.cli("", "verify", "--table", "Music", "--dir", e.dir, "--verifier-key", e.vkey); code != 1 || !strings.Contains(out, "not journaled") || e.settled != 1 {
-		t.Errorf("before sequencing: exit %d, %q, %d waits", code, out, e.settled)
+	if code, out, errOut := e.cli("", "verify", "--table", "Music", "--dir", e.dir, "--verifier-key", e.vkey); code != 1 || !strings.Contains(out, "not journaled") || e.settled != 1 ||
+		!strings.Contains(errOut, "verify: 2 items in the table are in no journal entry yet: looking again in 1m0s") {
+		t.Errorf("before sequencing: exit %d, %q, %q, %d waits", code, out, errOut, e.settled)
 	}
 	e.onSettle = e.sequence
 	if code, out, _ := e.cli("", "verify", "--table", "Music", "--dir", e.dir, "--verifier-key", e.vkey); code != 0 || !strings.Contains(out, "2 items are not yet covered") || e.settled != 2 {
