@@ -92,7 +92,7 @@ golden: deps ## rewrite the golden files under testdata/; read the diff before c
 matrix: deps ## print the action-by-principal IAM decision matrix of each enforcement mode
 	@go test -count=1 -run 'TestActionMatrix' ./constructs/appendonly -v -args -print-matrix | grep -v -E '^ *(=== RUN|--- PASS|PASS$$|ok )|proof_test.go'
 
-bench: deps ## run the synthesis and journal benchmarks (README "Performance", "The journal's cost")
+bench: deps ## run the synthesis and journal benchmarks (docs/performance.md)
 	go test -run '^$$' -bench . -benchtime 5x ./constructs/appendonly
 	go test -run '^$$' -bench 'Integrate|SequencerModel|SequencerInMemory|Prove|Verify' -benchtime 3x ./journal
 	go test -run '^$$' -bench SequencerLag -benchtime 1x ./journal

@@ -6,7 +6,8 @@
 # order. Then it checks what the README promises: the stack synthesizes,
 # `go build ./... && go vet ./...` pass in the new module, the output has no
 # Node.js end-of-life banner and no unconfigured-feature-flags notice, and a
-# mistaken GrantReadWriteData fails `cdk synth` with the README's message.
+# mistaken GrantReadWriteData fails `cdk synth` with the message
+# docs/construct.md gives.
 # It prints how long the first synthesis took (a cold `go run`).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -50,7 +51,7 @@ export PATH="$PWD/node_modules/node/bin:$PATH"
 if npx cdk synth --no-notices > "$work/guard.log" 2>&1; then
   fail "cdk synth succeeded with a GrantReadWriteData on the append-only table"
 fi
-want=$(awk '/^<!-- walkthrough: output guard -->$/ { getline; getline; print; exit }' "$repo/README.md")
-[ -n "$want" ] || fail "README.md has no block marked <!-- walkthrough: output guard -->"
-grep -qF -- "$want" "$work/guard.log" || { cat "$work/guard.log" >&2; fail "the guard's message is not the README's: $want"; }
+want=$(awk '/^<!-- walkthrough: output guard -->$/ { getline; getline; print; exit }' "$repo/docs/construct.md")
+[ -n "$want" ] || fail "docs/construct.md has no block marked <!-- walkthrough: output guard -->"
+grep -qF -- "$want" "$work/guard.log" || { cat "$work/guard.log" >&2; fail "the guard's message is not the one docs/construct.md gives: $want"; }
 echo "walkthrough: synthesized, built and vetted as the README says; first synthesis (go run, cold module) ${first} ms; the guard's message matches"

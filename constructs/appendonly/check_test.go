@@ -111,10 +111,10 @@ func mapGetAll(v any, keys ...string) any {
 // clean-up table has a row for every resource type a configuration
 // retains when its stack is deleted.
 func TestSandboxCleanUpNamesEveryRetainedResource(t *testing.T) {
-	readme := cdktest.README(t)
+	readme := cdktest.Doc(t, "docs/journal.md")
 	_, section, ok := strings.Cut(readme, "<!-- sandbox clean-up -->")
 	if !ok {
-		t.Fatal("the README has no sandbox clean-up table")
+		t.Fatal("docs/journal.md has no sandbox clean-up table")
 	}
 	section, _, _ = strings.Cut(section, "\n\n")
 	rows := map[string]bool{}
@@ -143,7 +143,7 @@ func TestSandboxCleanUpNamesEveryRetainedResource(t *testing.T) {
 	}
 	for typ, f := range retained {
 		if !rows[typ] {
-			t.Errorf("%s retains %s, which the README's sandbox clean-up does not say how to remove", f, typ)
+			t.Errorf("%s retains %s, which docs/journal.md's sandbox clean-up does not say how to remove", f, typ)
 		}
 	}
 }

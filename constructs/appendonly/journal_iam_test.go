@@ -28,7 +28,7 @@ func sequencerID(t *testing.T, tmpl cdktest.Template) string {
 // sequencer, between its markers, with its placeholders filled in.
 func readmeSCP(t *testing.T, fn, mapping, role, monitor, monitorRole, deployer string) iamsim.NamedPolicy {
 	t.Helper()
-	_, block, ok := strings.Cut(cdktest.README(t), "<!-- sequencer-scp:begin -->")
+	_, block, ok := strings.Cut(cdktest.Doc(t, "docs/journal.md"), "<!-- sequencer-scp:begin -->")
 	block, _, ok2 := strings.Cut(block, "<!-- sequencer-scp:end -->")
 	if !ok || !ok2 {
 		t.Fatal("the README has no sequencer-scp block")

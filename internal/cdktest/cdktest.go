@@ -46,11 +46,18 @@ func RepoRoot() (string, error) {
 // README returns the repository's README.md, for tests that keep it true.
 func README(t testing.TB) string {
 	t.Helper()
+	return Doc(t, "README.md")
+}
+
+// Doc returns a document of the repository (README.md, docs/journal.md,
+// ...) by its path from the repository's root, for tests that keep it true.
+func Doc(t testing.TB, name string) string {
+	t.Helper()
 	root, err := RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, err := os.ReadFile(filepath.Join(root, "README.md"))
+	data, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(name)))
 	if err != nil {
 		t.Fatal(err)
 	}

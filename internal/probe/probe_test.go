@@ -419,13 +419,13 @@ func readmeRow(p Path) string {
 	return "| " + p.Name + " | " + p.Form + " | " + p.Source + " |"
 }
 
-// The README lists every path with its no-change form and its source, as
+// docs/deploy.md lists every path with its no-change form and its source, as
 // Paths has them.
-func TestREADMEListsEveryPath(t *testing.T) {
-	readme := cdktest.README(t)
+func TestDocsListEveryPath(t *testing.T) {
+	readme := cdktest.Doc(t, "docs/deploy.md")
 	for _, p := range Paths {
 		if !strings.Contains(readme, readmeRow(p)+"\n") {
-			t.Errorf("README.md lacks the row\n%s", readmeRow(p))
+			t.Errorf("docs/deploy.md lacks the row\n%s", readmeRow(p))
 		}
 	}
 }
