@@ -45,9 +45,15 @@ go build ./... || fail "go build ./... failed in the walkthrough's module"
 go vet ./... || fail "go vet ./... failed in the walkthrough's module"
 first=$(( (end - start) / 1000000 ))
 
+# Under `npx cdk synth` an end-of-life Node.js runs the app silently; a bare
+# `go run .` (the app alone, as a debugger or a test runs it) shows the jsii
+# runtime's banner. With the README's PATH line, none.
+export PATH="$PWD/node_modules/node/bin:$PATH"
+CDK_OUTDIR="$work/gorun.out" go run . > /dev/null 2> "$work/gorun.log" || fail "go run . failed"
+grep -q 'end-of-life' "$work/gorun.log" && { cat "$work/gorun.log" >&2; fail "go run . printed the Node.js end-of-life banner with the README's PATH line"; }
+
 # The mistake the README shows, and its message.
 sed -i 's|\tledger.GrantAppend(writer)|\tledger.GrantAppend(writer)\n\tledger.DynamoTable().GrantReadWriteData(writer)|' main.go
-export PATH="$PWD/node_modules/node/bin:$PATH"
 if npx cdk synth --no-notices > "$work/guard.log" 2>&1; then
   fail "cdk synth succeeded with a GrantReadWriteData on the append-only table"
 fi
