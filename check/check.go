@@ -80,7 +80,16 @@ func check(stacks []*stackTemplate, records []Table, existing []guardedTable) []
 		return out
 	}
 	ts := newTableSet(tables)
-	e := &evaluator{tables: ts, outputs: outputIndex(stacks)}
+	e := &evaluator{tables: ts, outputs: outputIndex(stacks), policies: map[string]policyRef{}}
+	for _, s := range stacks {
+		for _, id := range sortedKeys(s.res) {
+			if r := s.res[id]; r["Type"] == "AWS::IAM::ManagedPolicy" {
+				if name, ok := mapGet(r["Properties"], "ManagedPolicyName").(string); ok {
+					e.policies[name] = policyRef{s, id}
+				}
+			}
+		}
+	}
 	holds := map[string]bool{} // the stacks that hold a protected resource
 	for _, rec := range records {
 		for _, p := range rec.Protected {

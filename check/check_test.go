@@ -391,3 +391,20 @@ func TestTheTablesProtectionBesidesItsPolicy(t *testing.T) {
 		}), "may be assumed by anyone")
 	})
 }
+
+// TestAnAcknowledgedPolicyAttachedByName: a managed policy acknowledged on
+// itself writes to the table; another role attaches it by its ARN, written
+// out: the acknowledgement does not reach that role.
+func TestAnAcknowledgedPolicyAttachedByName(t *testing.T) {
+	wantFinding(t, fixture(t, func(name string, tm map[string]any) {
+		if name != "LedgerStack" {
+			return
+		}
+		res := tm["Resources"].(map[string]any)
+		res["Loose"] = map[string]any{"Type": "AWS::IAM::ManagedPolicy", "Metadata": map[string]any{AcknowledgedKey: "a one-off migration"},
+			"Properties": map[string]any{"ManagedPolicyName": "loose-writes", "PolicyDocument": map[string]any{"Statement": []any{
+				map[string]any{"Effect": "Allow", "Action": "dynamodb:UpdateItem", "Resource": map[string]any{"Fn::GetAtt": []any{"Ledger0B0DA0A5", "Arn"}}}}}}}
+		res["Other"] = map[string]any{"Type": "AWS::IAM::Role", "Properties": map[string]any{"AssumeRolePolicyDocument": map[string]any{},
+			"ManagedPolicyArns": []any{map[string]any{"Fn::Join": []any{"", []any{"arn:", map[string]any{"Ref": "AWS::Partition"}, ":iam::111122223333:policy/loose-writes"}}}}}}
+	}), "the acknowledged managed policy LedgerStack/Loose, attached by name to LedgerStack/Other", "dynamodb:UpdateItem")
+}

@@ -122,6 +122,15 @@ func printable(p string) string {
 type evaluator struct {
 	tables  *tableSet
 	outputs map[string]outputRef
+	// policies are the customer managed policies of the assembly with a
+	// literal ManagedPolicyName, by name: a principal may attach one by
+	// its ARN, written out.
+	policies map[string]policyRef
+}
+
+type policyRef struct {
+	s  *stackTemplate
+	id string
 }
 
 // eval returns the patterns v can take in template s.

@@ -79,6 +79,14 @@ func (e *evaluator) checkResource(s *stackTemplate, id string) []violation {
 			if arn == noValue {
 				continue
 			}
+			if p, ok := e.attachedByName(arn); ok && hasAcknowledgement(p.s.res[p.id]) && !hasAcknowledgement(r) {
+				// The policy's acknowledgement binds the principals it
+				// names, not one that attaches it by its ARN.
+				doc := mapGet(p.s.res[p.id]["Properties"], "PolicyDocument")
+				out = append(out, e.checkPolicy(s, id, r, docAt{doc: doc, location: fmt.Sprintf("%s/%d", arnLocation, i),
+					label: fmt.Sprintf("the acknowledged managed policy %s, attached by name to", pathOf(p.s.path, p.id))})...)
+				continue
+			}
 			name, ok := awsManagedPolicyName(arn)
 			if !ok && strings.Contains(arn, unresolved) {
 				// A parameter (whatever its default), an import, a dynamic
@@ -624,4 +632,17 @@ func glob(pattern, s string) bool {
 		return false
 	}
 	return true
+}
+
+// attachedByName finds the customer managed policy of the assembly an ARN
+// attaching a policy by name (arn:...:iam::ACCOUNT:policy/PATH/NAME)
+// names.
+func (e *evaluator) attachedByName(arn string) (policyRef, bool) {
+	_, rest, ok := strings.Cut(arn, ":policy/")
+	if !ok || strings.Contains(arn, ":iam::aws:") {
+		return policyRef{}, false
+	}
+	name := rest[strings.LastIndexByte(rest, '/')+1:]
+	p, ok := e.policies[name]
+	return p, ok
 }
