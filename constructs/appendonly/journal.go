@@ -373,22 +373,35 @@ func (s *journalSite) function(id, dir string, role awsiam.Role, logs awslogs.Lo
 	return fn
 }
 
-// logGroup makes the log group of one of the journal's functions, with
-// the control and cdk-nag rules it does not meet recorded on it: it holds
-// counts and the problems found, never item content, and is not encrypted
-// with a key of its own.
+// logGroup makes the log group of one of the journal's functions,
+// encrypted with the journal's logs key (AWS Control Tower's
+// CT.CLOUDWATCH.PR.3; one key a journal, about $1 a month).
 func (s *journalSite) logGroup(id string, removal awscdk.RemovalPolicy) awslogs.LogGroup {
-	logs := awslogs.NewLogGroup(s.scope, jsii.String(id), &awslogs.LogGroupProps{
+	if s.logsKey == nil {
+		s.logsKey = awskms.NewKey(s.scope, jsii.String("JournalLogsKey"), &awskms.KeyProps{
+			Description:       jsii.String("Encrypts the logs of an append-only table's journal."),
+			EnableKeyRotation: jsii.Bool(true),
+			RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+		})
+		// CloudWatch Logs of this account and Region may use it for its log
+		// groups, and nothing else (the CloudWatch Logs User Guide's key
+		// policy for encrypting log data).
+		region, account, partition := *s.stack.Region(), *s.stack.Account(), *s.stack.Partition()
+		s.logsKey.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String("AllowCloudWatchLogsOfThisAccount"),
+			Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("logs."+region+".amazonaws.com"), nil)},
+			Actions:    jsii.Strings("kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"),
+			Resources:  jsii.Strings("*"),
+			Conditions: &map[string]any{"ArnLike": map[string]any{
+				"kms:EncryptionContext:aws:logs:arn": "arn:" + partition + ":logs:" + region + ":" + account + ":log-group:*"}},
+		}), jsii.Bool(false))
+		s.logsKey.AddToResourcePolicy(awsiam.PolicyStatement_FromJson(createGrantForAWSOnly.json()), jsii.Bool(false))
+	}
+	return awslogs.NewLogGroup(s.scope, jsii.String(id), &awslogs.LogGroupProps{
 		Retention:     awslogs.RetentionDays_ONE_YEAR,
 		RemovalPolicy: removal,
+		EncryptionKey: s.logsKey,
 	})
-	waiveControls(logs, "cloudwatch_log_group_encrypted_check", "CT.CLOUDWATCH.PR.3", reasonLogsUnencrypted)
-	suppressNag(logs,
-		nagSuppression{id: "NIST.800.53.R5-CloudWatchLogGroupEncrypted", reason: reasonLogsUnencrypted},
-		nagSuppression{id: "HIPAA.Security-CloudWatchLogGroupEncrypted", reason: reasonLogsUnencrypted},
-		nagSuppression{id: "PCI.DSS.321-CloudWatchLogGroupEncrypted", reason: reasonLogsUnencrypted},
-	)
-	return logs
 }
 
 // waiveFunction records on one of the journal's functions the controls and
@@ -418,7 +431,6 @@ const (
 	reasonJournalAccessLogs = "Only the sequencer can write the journal and every object version is locked; record its reads and refused writes " +
 		"with CloudTrail S3 data events (see the README) rather than access logs into a second bucket."
 	reasonJournalReplication = "The journal is the table's own archive under Object Lock; replicate it yourself if a copy in another Region is required."
-	reasonLogsUnencrypted    = "The sequencer logs only counts of journaled records, never item content."
 	reasonConcurrency        = "One concurrent invocation per stream shard (ParallelizationFactor 1); reserving concurrency would fail in accounts with the default limit."
 	reasonSequencerWildcards = "The sequencer writes objects of the journal's own bucket only (<bucket ARN>/*), and its own log group's streams; " +
 		"its feed check lists event source mappings and reads concurrency, which take no resource ARN; it encrypts with the alarm topic's key only."

@@ -35,12 +35,26 @@ func TestJournalResources(t *testing.T) {
 	if bucket["DeletionPolicy"] != "Retain" || bucket["UpdateReplacePolicy"] != "Retain" {
 		t.Errorf("bucket policies %v/%v, want Retain", bucket["DeletionPolicy"], bucket["UpdateReplacePolicy"])
 	}
-	var signing, alarms map[string]any
-	for _, k := range tmpl.Resources("AWS::KMS::Key") {
-		if props(k)["KeySpec"] == "ECC_NIST_EDWARDS25519" {
+	var signing, alarms, logs map[string]any
+	for id, k := range tmpl.Resources("AWS::KMS::Key") {
+		switch {
+		case props(k)["KeySpec"] == "ECC_NIST_EDWARDS25519":
 			signing = k
-		} else {
+		case strings.Contains(id, "JournalLogsKey"):
+			logs = k
+		default:
 			alarms = k
+		}
+	}
+	// The log groups are encrypted with the logs key, which CloudWatch Logs
+	// of this account alone may use (AWS Control Tower's CT.CLOUDWATCH.PR.3).
+	logsPolicy, _ := json.Marshal(props(logs)["KeyPolicy"])
+	if !strings.Contains(string(logsPolicy), `"kms:EncryptionContext:aws:logs:arn"`) || props(logs)["EnableKeyRotation"] != true {
+		t.Errorf("the logs key %s: want rotation on, and CloudWatch Logs of this account alone", logsPolicy)
+	}
+	for id, g := range tmpl.Resources("AWS::Logs::LogGroup") {
+		if props(g)["KmsKeyId"] == nil {
+			t.Errorf("the log group %s is not encrypted with the logs key", id)
 		}
 	}
 	if signing == nil || props(signing)["KeyUsage"] != "SIGN_VERIFY" || signing["DeletionPolicy"] != "Retain" {

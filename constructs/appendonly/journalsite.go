@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -34,6 +35,8 @@ type journalSite struct {
 	// as the journal's template writes them.
 	origin, stream string
 	cross          *crossAccount
+	// logsKey encrypts the journal's log groups, made with the first.
+	logsKey awskms.Key
 }
 
 // crossAccount is what the table's account and a journal in another account
