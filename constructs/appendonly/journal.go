@@ -367,8 +367,16 @@ func (s *journalSite) function(id, dir string, role awsiam.Role, logs awslogs.Lo
 		LogGroup:     logs,
 		Description:  jsii.String(description),
 		Environment:  &env,
+		Vpc:          s.vpc,
+		VpcSubnets:   s.subnets,
 	})
-	waiveFunction(fn)
+	waiveFunction(fn, s.vpc != nil)
+	if s.vpc != nil {
+		// Lambda creates the function's network interfaces with its role:
+		// the policy AWS maintains for it (ec2 network-interface calls).
+		role.AddManagedPolicy(awsiam.ManagedPolicy_FromAwsManagedPolicyName(jsii.String("service-role/AWSLambdaVPCAccessExecutionRole")))
+		suppressNag(role, vpcRoleSuppression)
+	}
 	dependOnPolicyAlone(s.stack, fn, policy)
 	return fn
 }
@@ -405,18 +413,22 @@ func (s *journalSite) logGroup(id string, removal awscdk.RemovalPolicy) awslogs.
 }
 
 // waiveFunction records on one of the journal's functions the controls and
-// cdk-nag rules it does not meet, with the reasons.
-func waiveFunction(fn awslambda.Function) {
-	waiveControls(fn, "lambda_inside_vpc_check", "CT.LAMBDA.PR.3", reasonNoVPC)
-	suppressNag(fn,
-		nagSuppression{id: "NIST.800.53.R5-LambdaInsideVPC", reason: reasonNoVPC},
-		nagSuppression{id: "HIPAA.Security-LambdaInsideVPC", reason: reasonNoVPC},
-		nagSuppression{id: "PCI.DSS.321-LambdaInsideVPC", reason: reasonNoVPC},
+// cdk-nag rules it does not meet, with the reasons: outside a VPC, the
+// VPC rules.
+func waiveFunction(fn awslambda.Function, inVPC bool) {
+	var nag []nagSuppression
+	if !inVPC {
+		waiveControls(fn, "lambda_inside_vpc_check", "CT.LAMBDA.PR.3", reasonNoVPC)
+		nag = append(nag,
+			nagSuppression{id: "NIST.800.53.R5-LambdaInsideVPC", reason: reasonNoVPC},
+			nagSuppression{id: "HIPAA.Security-LambdaInsideVPC", reason: reasonNoVPC},
+			nagSuppression{id: "PCI.DSS.321-LambdaInsideVPC", reason: reasonNoVPC})
+	}
+	suppressNag(fn, append(nag,
 		nagSuppression{id: "NIST.800.53.R5-LambdaConcurrency", reason: reasonConcurrency},
 		nagSuppression{id: "HIPAA.Security-LambdaConcurrency", reason: reasonConcurrency},
 		nagSuppression{id: "NIST.800.53.R5-LambdaDLQ", reason: reasonDLQ},
-		nagSuppression{id: "HIPAA.Security-LambdaDLQ", reason: reasonDLQ},
-	)
+		nagSuppression{id: "HIPAA.Security-LambdaDLQ", reason: reasonDLQ})...)
 }
 
 // dependOnPolicyAlone makes fn wait for its policy: it must not start

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
@@ -37,6 +38,9 @@ type journalSite struct {
 	cross          *crossAccount
 	// logsKey encrypts the journal's log groups, made with the first.
 	logsKey awskms.Key
+	// vpc and subnets place the journal's functions (JournalProps.Vpc).
+	vpc     awsec2.IVpc
+	subnets *awsec2.SubnetSelection
 }
 
 // crossAccount is what the table's account and a journal in another account
@@ -113,7 +117,7 @@ func (c *crossAccount) streamStatement(arn func(string) string) statement {
 func (t *Table) newJournalSite(id string, props *Props, prot protection) (*journalSite, error) {
 	j := props.Journal
 	if j.Stack == nil {
-		return &journalSite{scope: t, stack: t.stack, prot: prot}, nil
+		return &journalSite{scope: t, stack: t.stack, prot: prot, vpc: j.Vpc, subnets: j.VpcSubnets}, nil
 	}
 	cross, err := newCrossAccount(t.stack, j.Stack, *props.TableProps.TableName)
 	if err != nil {
@@ -126,7 +130,7 @@ func (t *Table) newJournalSite(id string, props *Props, prot protection) (*journ
 		return nil, fmt.Errorf("Journal.Stack: %w", err)
 	}
 	return &journalSite{stack: j.Stack, prot: protection{deployers: deployers}, cross: cross,
-		origin: t.registry.templateArn(cross.tableArn())}, nil
+		origin: t.registry.templateArn(cross.tableArn()), vpc: j.Vpc, subnets: j.VpcSubnets}, nil
 }
 
 // place creates the site's scope: the table itself, or a construct of the

@@ -37,6 +37,14 @@ var backupRoleSuppression = nagSuppression{
 	appliesTo: []any{"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup"},
 }
 
+// vpcRoleSuppression applies to the role of a journal's function in a VPC
+// (JournalProps.Vpc), which holds the policy AWS maintains for it.
+var vpcRoleSuppression = nagSuppression{
+	id:        "AwsSolutions-IAM4",
+	reason:    "Lambda creates a function's network interfaces in a VPC with its role; AWSLambdaVPCAccessExecutionRole is the policy AWS maintains for it.",
+	appliesTo: []any{"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"},
+}
+
 // indexWildcardSuppression applies to a policy whose read statement names
 // the table's indexes.
 var indexWildcardSuppression = nagSuppression{

@@ -8,6 +8,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 )
 
@@ -266,6 +267,23 @@ type JournalProps struct {
 	//
 	// Default: - the table's own stack and account.
 	Stack awscdk.Stack
+
+	// Vpc places the journal's functions (the sequencer, its monitor and,
+	// across accounts, the stream lookup) in a VPC of the journal's stack,
+	// as AWS Control Tower's CT.LAMBDA.PR.3 requires. The VPC must reach
+	// S3, KMS, DynamoDB, DynamoDB Streams, Lambda, CloudWatch and
+	// CloudWatch Logs: through VPC endpoints (gateway endpoints for S3 and
+	// DynamoDB, interface endpoints for the others) or a NAT gateway, which
+	// the VPC's owner provides; the functions get a security group of their
+	// own that allows outbound traffic only.
+	//
+	// Default: - no VPC: the functions call the services' public endpoints.
+	Vpc awsec2.IVpc
+
+	// VpcSubnets selects the VPC's subnets for the functions.
+	//
+	// Default: - the VPC's private subnets.
+	VpcSubnets *awsec2.SubnetSelection
 }
 
 // Defaults of JournalProps.
@@ -327,6 +345,9 @@ func validateJournal(props *Props) []error {
 	}
 	if d := j.retentionDays(); d < 1 || d > maxBackupDays {
 		add("Journal.RetentionDays: %d is out of range: 1 to %d days", j.RetentionDays, maxBackupDays)
+	}
+	if j.VpcSubnets != nil && j.Vpc == nil {
+		add("Journal.VpcSubnets: set without Journal.Vpc: give the VPC whose subnets the journal's functions use")
 	}
 	if i := j.interval(); i < 10*time.Second || i > 10*time.Minute || i%time.Second != 0 {
 		add("Journal.CheckpointInterval: %v is out of range: 10s to 10m, in whole seconds", j.CheckpointInterval)

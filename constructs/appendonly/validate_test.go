@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/jsii-runtime-go"
@@ -165,6 +166,9 @@ func TestValidationErrors(t *testing.T) {
 			"Journal.Lock: 7 is not a mode"},
 		{"journal retention", withTable(func(p *appendonly.Props) { p.Journal = &appendonly.JournalProps{RetentionDays: -1} }),
 			"Journal.RetentionDays: -1 is out of range"},
+		{"journal subnets without a VPC", withTable(func(p *appendonly.Props) {
+			p.Journal = &appendonly.JournalProps{VpcSubnets: &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_WITH_EGRESS}}
+		}), "Journal.VpcSubnets: set without Journal.Vpc"},
 		{"journal interval too short", withTable(func(p *appendonly.Props) {
 			p.Journal = &appendonly.JournalProps{CheckpointInterval: 5 * time.Second}
 		}), "Journal.CheckpointInterval: 5s is out of range: 10s to 10m"},
