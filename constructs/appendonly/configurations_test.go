@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
@@ -121,11 +122,12 @@ var configurations = []struct {
 		p.Journal = &appendonly.JournalProps{Lock: appendonly.ObjectLockCompliance, RetentionDays: 3650, CheckpointInterval: 30 * time.Second, BatchSize: 1000}
 		mustNewTable(t, stack, p)
 	}},
-	{"JournalInVpc", func(t *testing.T, stack awscdk.Stack) {
+	{"JournalUnderControlTower", func(t *testing.T, stack awscdk.Stack) {
 		p := minimalProps()
 		vpc := awsec2.Vpc_FromVpcAttributes(stack, jsii.String("Vpc"), &awsec2.VpcAttributes{VpcId: jsii.String("vpc-0123456789abcdef0"),
 			AvailabilityZones: jsii.Strings("us-east-1a", "us-east-1b"), PrivateSubnetIds: jsii.Strings("subnet-0a", "subnet-0b")})
-		p.Journal = &appendonly.JournalProps{Vpc: vpc}
+		logs := awss3.Bucket_FromBucketName(stack, jsii.String("AccessLogs"), jsii.String("example-access-logs"))
+		p.Journal = &appendonly.JournalProps{Vpc: vpc, AccessLogsBucket: logs}
 		mustNewTable(t, stack, p)
 	}},
 	{"ExistingTable", func(t *testing.T, stack awscdk.Stack) {

@@ -166,21 +166,28 @@ func (t *Table) createJournal(j *JournalProps, site *journalSite, sequencerDir s
 			Id:                                  jsii.String("AbortIncompleteUploads"),
 			AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(7)),
 		}},
+		ServerAccessLogsBucket: j.AccessLogsBucket,
+		ServerAccessLogsPrefix: optional(accessLogsPrefix(j)),
 	})
 	// S3 events to EventBridge (free, and what Control Tower's CT.S3.PR.4
 	// asks for), set on the bucket itself: CDK's EventBridgeEnabled would add
 	// a custom resource function for it.
 	bucket.Node().DefaultChild().(awss3.CfnBucket).AddPropertyOverride(jsii.String("NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled"), true)
-	suppressNag(bucket,
-		nagSuppression{id: "AwsSolutions-S1", reason: reasonJournalAccessLogs},
-		nagSuppression{id: "NIST.800.53.R5-S3BucketLoggingEnabled", reason: reasonJournalAccessLogs},
-		nagSuppression{id: "HIPAA.Security-S3BucketLoggingEnabled", reason: reasonJournalAccessLogs},
-		nagSuppression{id: "PCI.DSS.321-S3BucketLoggingEnabled", reason: reasonJournalAccessLogs},
+	var bucketNag []nagSuppression
+	if j.AccessLogsBucket == nil {
+		bucketNag = append(bucketNag,
+			nagSuppression{id: "AwsSolutions-S1", reason: reasonJournalAccessLogs},
+			nagSuppression{id: "NIST.800.53.R5-S3BucketLoggingEnabled", reason: reasonJournalAccessLogs},
+			nagSuppression{id: "HIPAA.Security-S3BucketLoggingEnabled", reason: reasonJournalAccessLogs},
+			nagSuppression{id: "PCI.DSS.321-S3BucketLoggingEnabled", reason: reasonJournalAccessLogs})
+	}
+	suppressNag(bucket, append(bucketNag,
 		nagSuppression{id: "NIST.800.53.R5-S3BucketReplicationEnabled", reason: reasonJournalReplication},
 		nagSuppression{id: "HIPAA.Security-S3BucketReplicationEnabled", reason: reasonJournalReplication},
-		nagSuppression{id: "PCI.DSS.321-S3BucketReplicationEnabled", reason: reasonJournalReplication},
-	)
-	waiveControls(bucket, "s3_bucket_logging_enabled_check", "CT.S3.PR.2", reasonJournalAccessLogs)
+		nagSuppression{id: "PCI.DSS.321-S3BucketReplicationEnabled", reason: reasonJournalReplication})...)
+	if j.AccessLogsBucket == nil {
+		waiveControls(bucket, "s3_bucket_logging_enabled_check", "CT.S3.PR.2", reasonJournalAccessLogs)
+	}
 
 	role := awsiam.NewRole(scope, jsii.String("SequencerRole"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
@@ -448,6 +455,18 @@ const (
 		"its feed check lists event source mappings and reads concurrency, which take no resource ARN; it encrypts with the alarm topic's key only."
 	reasonDLQ = "Invoked by a stream event source mapping, which retries a failed batch until it succeeds; a lag alarm fires meanwhile."
 )
+
+// accessLogsPrefix is where the journal bucket's server access logs go in
+// JournalProps.AccessLogsBucket, or "" without one.
+func accessLogsPrefix(j *JournalProps) string {
+	if j.AccessLogsBucket == nil {
+		return ""
+	}
+	if j.AccessLogsPrefix != "" {
+		return j.AccessLogsPrefix
+	}
+	return "appendonly-journal/"
+}
 
 // waiveControls records, in the resource's Metadata, the AWS Control Tower
 // controls the construct does not meet on it and why; the tests allow

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 )
 
 // Enforcement says who the append-only rule binds.
@@ -284,6 +285,21 @@ type JournalProps struct {
 	//
 	// Default: - the VPC's private subnets.
 	VpcSubnets *awsec2.SubnetSelection
+
+	// AccessLogsBucket receives the journal bucket's server access logs, as
+	// AWS Control Tower's CT.S3.PR.2 requires: a bucket of the journal's
+	// account and Region that lets the S3 logging service write (CDK adds
+	// that to its policy when the app defines it). Reads and refused writes
+	// are recorded better by CloudTrail S3 data events.
+	//
+	// Default: - no access logs.
+	AccessLogsBucket awss3.IBucket
+
+	// AccessLogsPrefix is the key prefix of the access logs in
+	// AccessLogsBucket.
+	//
+	// Default: "appendonly-journal/".
+	AccessLogsPrefix string
 }
 
 // Defaults of JournalProps.
@@ -345,6 +361,9 @@ func validateJournal(props *Props) []error {
 	}
 	if d := j.retentionDays(); d < 1 || d > maxBackupDays {
 		add("Journal.RetentionDays: %d is out of range: 1 to %d days", j.RetentionDays, maxBackupDays)
+	}
+	if j.AccessLogsPrefix != "" && j.AccessLogsBucket == nil {
+		add("Journal.AccessLogsPrefix: set without Journal.AccessLogsBucket: give the bucket the access logs go to")
 	}
 	if j.VpcSubnets != nil && j.Vpc == nil {
 		add("Journal.VpcSubnets: set without Journal.Vpc: give the VPC whose subnets the journal's functions use")

@@ -169,6 +169,9 @@ func TestValidationErrors(t *testing.T) {
 		{"journal subnets without a VPC", withTable(func(p *appendonly.Props) {
 			p.Journal = &appendonly.JournalProps{VpcSubnets: &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_WITH_EGRESS}}
 		}), "Journal.VpcSubnets: set without Journal.Vpc"},
+		{"journal access-log prefix without a bucket", withTable(func(p *appendonly.Props) {
+			p.Journal = &appendonly.JournalProps{AccessLogsPrefix: "logs/"}
+		}), "Journal.AccessLogsPrefix: set without Journal.AccessLogsBucket"},
 		{"journal interval too short", withTable(func(p *appendonly.Props) {
 			p.Journal = &appendonly.JournalProps{CheckpointInterval: 5 * time.Second}
 		}), "Journal.CheckpointInterval: 5s is out of range: 10s to 10m"},
