@@ -18,28 +18,37 @@ import (
 type VaultLock int
 
 const (
-	// LockGovernance protects recovery points until their retention ends
-	// from everyone but principals allowed
+	// VaultLockGovernance protects recovery points until their retention
+	// ends from everyone but principals allowed
 	// backup:DeleteBackupVaultLockConfiguration, who can remove the lock.
 	// This is the default.
-	LockGovernance VaultLock = iota
+	VaultLockGovernance VaultLock = iota
 
-	// LockCompliance makes the lock permanent once BackupProps.
+	// VaultLockCompliance makes the lock permanent once BackupProps.
 	// ChangeableForDays have passed: from then on nobody, the account's root
 	// user and AWS included, can delete a recovery point before its
 	// retention ends, shorten its retention, or remove the lock. This
 	// cannot be undone; until the period ends, the lock can still be
 	// removed. Choose it explicitly.
-	LockCompliance
+	VaultLockCompliance
+)
+
+// The names of the vault lock modes before they followed the journal's
+// (ObjectLockGovernance, ObjectLockCompliance).
+//
+// Deprecated: use VaultLockGovernance and VaultLockCompliance.
+const (
+	LockGovernance = VaultLockGovernance
+	LockCompliance = VaultLockCompliance
 )
 
 // String returns the mode's Go name.
 func (l VaultLock) String() string {
 	switch l {
-	case LockGovernance:
-		return "LockGovernance"
-	case LockCompliance:
-		return "LockCompliance"
+	case VaultLockGovernance:
+		return "VaultLockGovernance"
+	case VaultLockCompliance:
+		return "VaultLockCompliance"
 	}
 	return "VaultLock(invalid)"
 }
@@ -51,7 +60,7 @@ const (
 	// DefaultBackupRetentionDays keeps each recovery point for 35 days, as
 	// long as point-in-time recovery reaches back.
 	DefaultBackupRetentionDays = 35
-	// DefaultChangeableForDays is the cooling-off period of LockCompliance,
+	// DefaultChangeableForDays is the cooling-off period of VaultLockCompliance,
 	// AWS Backup's minimum.
 	DefaultChangeableForDays = 3
 )
@@ -77,13 +86,13 @@ type BackupProps struct {
 	// minimum retention is RetentionDays, so that no recovery point can be
 	// deleted or shortened before its retention ends.
 	//
-	// Default: LockGovernance.
+	// Default: VaultLockGovernance.
 	Lock VaultLock
 
-	// ChangeableForDays is, with LockCompliance, how many days the lock can
+	// ChangeableForDays is, with VaultLockCompliance, how many days the lock can
 	// still be removed before it becomes permanent: at least 3.
 	//
-	// Default: 3 (DefaultChangeableForDays) with LockCompliance.
+	// Default: 3 (DefaultChangeableForDays) with VaultLockCompliance.
 	ChangeableForDays int
 
 	// MaxRetentionDays is the lock's maximum retention: a backup rule that
@@ -155,9 +164,9 @@ func validateBackup(b *BackupProps) []error {
 		add("Backup.RetentionDays: %d is out of range: 1 to %d days", b.RetentionDays, maxBackupDays)
 	}
 	switch b.Lock {
-	case LockGovernance, LockCompliance:
+	case VaultLockGovernance, VaultLockCompliance:
 	default:
-		add("Backup.Lock: %d is not a mode: LockGovernance (the default) or LockCompliance", int(b.Lock))
+		add("Backup.Lock: %d is not a mode: VaultLockGovernance (the default) or VaultLockCompliance", int(b.Lock))
 	}
 	if b.VaultArn != "" {
 		if !isToken(b.VaultArn) && !backupVaultArnRe.MatchString(b.VaultArn) {
@@ -167,7 +176,7 @@ func validateBackup(b *BackupProps) []error {
 			name string
 			set  bool
 		}{
-			{"Lock", b.Lock != LockGovernance}, {"ChangeableForDays", b.ChangeableForDays != 0},
+			{"Lock", b.Lock != VaultLockGovernance}, {"ChangeableForDays", b.ChangeableForDays != 0},
 			{"MaxRetentionDays", b.MaxRetentionDays != 0}, {"VaultName", b.VaultName != ""},
 		} {
 			if f.set {
@@ -179,12 +188,12 @@ func validateBackup(b *BackupProps) []error {
 			add("Backup.VaultName: %q is not a valid vault name: 2 to 50 characters of letters, digits, '_', '-' and '.'", b.VaultName)
 		}
 		switch {
-		case b.Lock == LockCompliance && b.ChangeableForDays != 0 && b.ChangeableForDays < minChangeableForDays:
+		case b.Lock == VaultLockCompliance && b.ChangeableForDays != 0 && b.ChangeableForDays < minChangeableForDays:
 			add("Backup.ChangeableForDays: %d is too short: AWS Backup requires at least %d days before a compliance lock becomes permanent", b.ChangeableForDays, minChangeableForDays)
-		case b.Lock == LockCompliance && b.ChangeableForDays > maxBackupDays:
+		case b.Lock == VaultLockCompliance && b.ChangeableForDays > maxBackupDays:
 			add("Backup.ChangeableForDays: %d is out of range: %d to %d days", b.ChangeableForDays, minChangeableForDays, maxBackupDays)
-		case b.Lock != LockCompliance && b.ChangeableForDays != 0:
-			add("Backup.ChangeableForDays: only with Lock LockCompliance: a governance lock has no cooling-off period")
+		case b.Lock != VaultLockCompliance && b.ChangeableForDays != 0:
+			add("Backup.ChangeableForDays: only with Lock VaultLockCompliance: a governance lock has no cooling-off period")
 		}
 		if b.MaxRetentionDays != 0 && (b.MaxRetentionDays < retention || b.MaxRetentionDays > maxBackupDays) {
 			add("Backup.MaxRetentionDays: %d must be at least RetentionDays (%d) and at most %d: the lock would refuse the plan's own recovery points", b.MaxRetentionDays, retention, maxBackupDays)
@@ -241,7 +250,7 @@ func (t *Table) createBackup(b *BackupProps, exempt []string) {
 			lock.MaxRetention = awscdk.Duration_Days(jsii.Number(float64(b.MaxRetentionDays)))
 			lockJSON["MaxRetentionDays"] = b.MaxRetentionDays
 		}
-		if b.Lock == LockCompliance {
+		if b.Lock == VaultLockCompliance {
 			days := b.ChangeableForDays
 			if days == 0 {
 				days = DefaultChangeableForDays

@@ -30,10 +30,10 @@ func TestBackupValidationErrors(t *testing.T) {
 		{"retention too long", appendonly.BackupProps{RetentionDays: 40000}, "Backup.RetentionDays: 40000 is out of range"},
 		{"negative retention", appendonly.BackupProps{RetentionDays: -1}, "Backup.RetentionDays: -1 is out of range"},
 		{"unknown lock", appendonly.BackupProps{Lock: 9}, "Backup.Lock: 9 is not a mode"},
-		{"cooling-off too short", appendonly.BackupProps{Lock: appendonly.LockCompliance, ChangeableForDays: 2},
+		{"cooling-off too short", appendonly.BackupProps{Lock: appendonly.VaultLockCompliance, ChangeableForDays: 2},
 			"Backup.ChangeableForDays: 2 is too short: AWS Backup requires at least 3 days"},
 		{"cooling-off in governance mode", appendonly.BackupProps{ChangeableForDays: 5},
-			"Backup.ChangeableForDays: only with Lock LockCompliance"},
+			"Backup.ChangeableForDays: only with Lock VaultLockCompliance"},
 		{"lock maximum below retention", appendonly.BackupProps{RetentionDays: 35, MaxRetentionDays: 30},
 			"Backup.MaxRetentionDays: 30 must be at least RetentionDays (35)"},
 		{"cold storage too late", appendonly.BackupProps{RetentionDays: 120, ColdStorageAfterDays: 60},
@@ -42,7 +42,7 @@ func TestBackupValidationErrors(t *testing.T) {
 			`Backup.CopyToVaultArn: "arn:aws:s3:::bucket" is not a backup vault ARN`},
 		{"copy retention without a copy", appendonly.BackupProps{CopyRetentionDays: 30}, "Backup.CopyRetentionDays: only with CopyToVaultArn"},
 		{"vault ARN not a vault", appendonly.BackupProps{VaultArn: "central"}, `Backup.VaultArn: "central" is not a backup vault ARN`},
-		{"lock on a vault not ours", appendonly.BackupProps{VaultArn: centralVault, Lock: appendonly.LockCompliance},
+		{"lock on a vault not ours", appendonly.BackupProps{VaultArn: centralVault, Lock: appendonly.VaultLockCompliance},
 			"Backup.Lock: only for a vault the construct creates"},
 		{"bad vault name", appendonly.BackupProps{VaultName: "a b"}, `Backup.VaultName: "a b" is not a valid vault name`},
 		{"bad schedule", appendonly.BackupProps{Schedule: "daily"}, `Backup.Schedule: "daily" is not a schedule expression`},
@@ -95,7 +95,7 @@ func TestBackupDefaults(t *testing.T) {
 }
 
 func TestComplianceLock(t *testing.T) {
-	tmpl := backupTemplate(t, &appendonly.BackupProps{Lock: appendonly.LockCompliance, ChangeableForDays: 7, MaxRetentionDays: 400})
+	tmpl := backupTemplate(t, &appendonly.BackupProps{Lock: appendonly.VaultLockCompliance, ChangeableForDays: 7, MaxRetentionDays: 400})
 	_, vault := tmpl.Only(t, "AWS::Backup::BackupVault")
 	lock := props(vault)["LockConfiguration"].(map[string]any)
 	if lock["ChangeableForDays"] != float64(7) || lock["MaxRetentionDays"] != float64(400) {

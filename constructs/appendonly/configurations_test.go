@@ -104,7 +104,7 @@ var configurations = []struct {
 		mustNewTable(t, stack, withBackup(&appendonly.BackupProps{}))
 	}},
 	{"BackupCompliance", func(t *testing.T, stack awscdk.Stack) {
-		mustNewTable(t, stack, withBackup(&appendonly.BackupProps{Lock: appendonly.LockCompliance, ChangeableForDays: 7, RetentionDays: 365, MaxRetentionDays: 3650}))
+		mustNewTable(t, stack, withBackup(&appendonly.BackupProps{Lock: appendonly.VaultLockCompliance, ChangeableForDays: 7, RetentionDays: 365, MaxRetentionDays: 3650}))
 	}},
 	{"BackupCopy", func(t *testing.T, stack awscdk.Stack) {
 		mustNewTable(t, stack, withBackup(&appendonly.BackupProps{
