@@ -384,8 +384,6 @@ func TestTheTablesProtectionBesidesItsPolicy(t *testing.T) {
 			if name != "LedgerStack" {
 				return
 			}
-			doc := props(tm, "Ledger0B0DA0A5")["ResourcePolicy"].(map[string]any)["PolicyDocument"].(map[string]any)
-			_ = doc
 			tm["Resources"].(map[string]any)["BreakGlass"] = map[string]any{"Type": "AWS::IAM::Role", "Properties": map[string]any{"RoleName": "BreakGlass",
 				"AssumeRolePolicyDocument": map[string]any{"Statement": []any{map[string]any{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": map[string]any{"AWS": "*"}}}}}}
 		}), "may be assumed by anyone")
