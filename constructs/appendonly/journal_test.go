@@ -3,6 +3,7 @@ package appendonly_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -51,6 +52,21 @@ func TestJournalResources(t *testing.T) {
 	logsPolicy, _ := json.Marshal(props(logs)["KeyPolicy"])
 	if !strings.Contains(string(logsPolicy), `"kms:EncryptionContext:aws:logs:arn"`) || props(logs)["EnableKeyRotation"] != true {
 		t.Errorf("the logs key %s: want rotation on, and CloudWatch Logs of this account alone", logsPolicy)
+	}
+	// Who else may use or manage it: the account (IAM decides, as for any
+	// key CDK makes), and grants only for AWS services; nobody outside.
+	var logsDoc struct{ Statement []map[string]any }
+	_ = json.Unmarshal(logsPolicy, &logsDoc)
+	var sids []string
+	for _, st := range logsDoc.Statement {
+		sid, _ := st["Sid"].(string)
+		sids = append(sids, fmt.Sprint(st["Effect"], " ", sid))
+		if p, _ := json.Marshal(st["Principal"]); st["Effect"] == "Allow" && !strings.Contains(string(p), ":root") && !strings.Contains(string(p), "logs.") {
+			t.Errorf("the logs key allows %s", p)
+		}
+	}
+	if len(logsDoc.Statement) != 3 {
+		t.Errorf("the logs key's statements %v: want the account's, CloudWatch Logs' and the deny of grants but for AWS services", sids)
 	}
 	for id, g := range tmpl.Resources("AWS::Logs::LogGroup") {
 		if props(g)["KmsKeyId"] == nil {
