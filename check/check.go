@@ -298,11 +298,20 @@ func (a *Assembly) Names() *strings.Replacer {
 			if !ok {
 				full = s.path + "/" + id
 			}
-			pairs = append(pairs, PathOf(s.path, id), strings.TrimSuffix(full, "/Resource/Resource"),
-				OwnerOf(s.path, id), strings.TrimSuffix(full, "/Resource"))
+			pairs = append(pairs, NamePairs(s.path, id, full)...)
 		}
 	}
 	return strings.NewReplacer(pairs...)
+}
+
+// NamePairs are the replacements, for a Replacer, of the stand-ins for
+// resource id of the stack at stackPath (PathOf, OwnerOf) by the construct
+// path full of its L1: an L1 under an L2 named Resource (the table, inside
+// the appendonly construct) is named by the construct that holds both, and
+// owned by its L2.
+func NamePairs(stackPath, id, full string) []string {
+	return []string{PathOf(stackPath, id), strings.TrimSuffix(full, "/Resource/Resource"),
+		OwnerOf(stackPath, id), strings.TrimSuffix(full, "/Resource")}
 }
 
 // CheckAssembly checks the cloud assembly in dir with what its templates

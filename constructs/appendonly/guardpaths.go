@@ -26,12 +26,7 @@ func (g *guard) constructPaths() *strings.Replacer {
 		if !ok {
 			continue
 		}
-		// An L1 under an L2 named Resource (the table, inside the appendonly
-		// construct) is named by the construct that holds both.
-		full := *e.Node().Path()
-		path := strings.TrimSuffix(full, "/Resource/Resource")
-		stackPath := *stack.Node().Path()
-		pairs = append(pairs, check.PathOf(stackPath, id), path, check.OwnerOf(stackPath, id), strings.TrimSuffix(full, "/Resource"))
+		pairs = append(pairs, check.NamePairs(*stack.Node().Path(), id, *e.Node().Path())...)
 	}
 	return strings.NewReplacer(pairs...)
 }
