@@ -186,6 +186,111 @@ func KeyReadActions() []string { return slices.Clone(keyReadActions) }
 // managed key unusable, which are denied on the table's key.
 func KeyDenyActions() []string { return slices.Clone(keyDenyActions) }
 
+// journalDeleteActions remove a journal object version, hide it, or shorten
+// or lift its lock: the bucket policy denies them to everyone but
+// ExemptPrincipalArns (and in compliance mode S3 refuses the deletes to
+// everyone).
+var journalDeleteActions = []string{
+	"s3:BypassGovernanceRetention",
+	"s3:DeleteObject",
+	"s3:DeleteObjectVersion",
+	"s3:PutObjectLegalHold",
+	"s3:PutObjectRetention",
+}
+
+// journalProtectionActions change what protects the journal's bucket: the
+// bucket policy, its lock, versioning, lifecycle, replication, encryption,
+// ownership and public access settings, and the bucket itself. The bucket
+// policy denies them to everyone but the deployer and ExemptPrincipalArns.
+var journalProtectionActions = []string{
+	"s3:DeleteBucket",
+	"s3:DeleteBucketPolicy",
+	"s3:PutBucketObjectLockConfiguration",
+	"s3:PutBucketOwnershipControls",
+	"s3:PutBucketPolicy",
+	"s3:PutBucketPublicAccessBlock",
+	"s3:PutBucketVersioning",
+	"s3:PutEncryptionConfiguration",
+	"s3:PutLifecycleConfiguration",
+	"s3:PutReplicationConfiguration",
+}
+
+// journalReplicationActions write object versions and delete markers into
+// a bucket by replication from another bucket of the account, past the
+// s3:PutObject deny: the bucket policy denies them to everyone.
+var journalReplicationActions = []string{
+	"s3:ObjectOwnerOverrideToBucketOwner",
+	"s3:ReplicateDelete",
+	"s3:ReplicateObject",
+	"s3:ReplicateTags",
+}
+
+// sequencerControlActions make the sequencer speak for someone else, or
+// stop it: invoking it with a hand-made event, changing its code,
+// configuration, layers, concurrency, permissions or URL, deleting it,
+// changing or removing its event source mapping, and changing, passing or
+// deleting its role. The construct's principals are denied them on the
+// sequencer, its mapping and its role, and on the monitor and its role
+// (whose code, changed, could report all is well); the README gives the
+// organization policy that denies them to everyone but the deployer.
+var sequencerControlActions = []string{
+	"iam:AttachRolePolicy",
+	"iam:DeleteRole",
+	"iam:DeleteRolePermissionsBoundary",
+	"iam:DeleteRolePolicy",
+	"iam:DetachRolePolicy",
+	"iam:PassRole",
+	"iam:PutRolePermissionsBoundary",
+	"iam:PutRolePolicy",
+	"iam:UpdateAssumeRolePolicy",
+	"lambda:AddPermission",
+	"lambda:CreateFunctionUrlConfig",
+	"lambda:DeleteEventSourceMapping",
+	"lambda:DeleteFunction",
+	"lambda:DeleteFunctionConcurrency",
+	"lambda:InvokeAsync",
+	"lambda:InvokeFunction",
+	"lambda:InvokeFunctionUrl",
+	"lambda:PutFunctionConcurrency",
+	"lambda:PutFunctionEventInvokeConfig",
+	"lambda:RemovePermission",
+	"lambda:UpdateEventSourceMapping",
+	"lambda:UpdateFunctionCode",
+	"lambda:UpdateFunctionConfiguration",
+	"lambda:UpdateFunctionEventInvokeConfig",
+	"lambda:UpdateFunctionUrlConfig",
+}
+
+// vaultDenyActions remove a recovery point, shorten its life, or remove the
+// vault: the vault's access policy denies them to everyone but the exempt
+// principals.
+var vaultDenyActions = []string{
+	"backup:DeleteBackupVault",
+	"backup:DeleteRecoveryPoint",
+	"backup:UpdateRecoveryPointLifecycle",
+}
+
+// SequencerControlActions returns a copy of what the construct's
+// principals are denied on the journal's sequencer, its event source
+// mapping and its role, and on the monitor and its role.
+func SequencerControlActions() []string { return slices.Clone(sequencerControlActions) }
+
+// JournalReplicationActions returns a copy of what the journal's bucket
+// policy denies to everyone: replication into the bucket.
+func JournalReplicationActions() []string { return slices.Clone(journalReplicationActions) }
+
+// JournalDeleteActions returns a copy of what the journal's bucket policy
+// denies to everyone but the exempt principals.
+func JournalDeleteActions() []string { return slices.Clone(journalDeleteActions) }
+
+// JournalProtectionActions returns a copy of what the journal's bucket
+// policy denies to everyone but the deployer and the exempt principals.
+func JournalProtectionActions() []string { return slices.Clone(journalProtectionActions) }
+
+// VaultDenyActions returns a copy of what the backup vault's access policy
+// denies to everyone but the exempt principals.
+func VaultDenyActions() []string { return slices.Clone(vaultDenyActions) }
+
 func sorted(l []string) []string {
 	slices.Sort(l)
 	return l

@@ -2,22 +2,9 @@ package appendonly
 
 import "github.com/appendonly/appendonly/check"
 
-// The IAM action lists live in the check package, which reads templates
-// with them; the construct builds its policies from copies. The exported
-// functions return copies, so that no caller can change what another table
-// gets.
-var (
-	appendActions          = check.AppendActions()
-	readActions            = check.ReadActions()
-	streamReadActions      = check.StreamReadActions()
-	itemMutationActions    = check.ItemMutationActions()
-	dataLossControlActions = check.DataLossControlActions()
-	tableWideDenyActions   = check.TableWideDenyActions()
-	tableProtectionActions = check.TableProtectionActions()
-	keyAppendActions       = check.KeyAppendActions()
-	keyReadActions         = check.KeyReadActions()
-	keyDenyActions         = check.KeyDenyActions()
-)
+// The IAM action lists live in package check, which reads templates with
+// them; the functions below return copies, so that no caller can change
+// what another table gets.
 
 // AppendActions returns a copy of the actions that append: PartiQL INSERT,
 // which fails with DuplicateItemException when the key exists.
@@ -67,10 +54,22 @@ func KeyReadActions() []string { return check.KeyReadActions() }
 // managed key unusable, which are denied on the table's key.
 func KeyDenyActions() []string { return check.KeyDenyActions() }
 
-func concat(lists ...[]string) []string {
-	var out []string
-	for _, l := range lists {
-		out = append(out, l...)
-	}
-	return out
-}
+// SequencerControlActions returns a copy of what the construct's
+// principals are denied on the journal's sequencer, its event source
+// mapping and its role, and on the monitor and its role.
+func SequencerControlActions() []string { return check.SequencerControlActions() }
+
+// JournalReplicationActions returns a copy of what the journal's bucket
+// policy denies to everyone: replication into the bucket.
+func JournalReplicationActions() []string { return check.JournalReplicationActions() }
+
+// JournalDeleteActions returns a copy of what the journal's bucket policy
+// denies to everyone but the exempt principals.
+func JournalDeleteActions() []string { return check.JournalDeleteActions() }
+
+// JournalProtectionActions returns a copy of what the journal's bucket
+// policy denies to everyone but the deployer and the exempt principals.
+func JournalProtectionActions() []string { return check.JournalProtectionActions() }
+
+// VaultDenyActions returns a copy of what the vault's access policy denies.
+func VaultDenyActions() []string { return check.VaultDenyActions() }

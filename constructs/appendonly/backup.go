@@ -1,10 +1,8 @@
 package appendonly
 
 import (
-	"fmt"
 	"github.com/appendonly/appendonly/check"
-	"regexp"
-	"strings"
+	"github.com/appendonly/appendonly/internal/plan"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsbackup"
@@ -56,26 +54,13 @@ func (l VaultLock) String() string {
 // Defaults of BackupProps.
 const (
 	// DefaultBackupSchedule is daily at 05:00 UTC.
-	DefaultBackupSchedule = "cron(0 5 * * ? *)"
+	DefaultBackupSchedule = plan.DefaultBackupSchedule
 	// DefaultBackupRetentionDays keeps each recovery point for 35 days, as
 	// long as point-in-time recovery reaches back.
-	DefaultBackupRetentionDays = 35
+	DefaultBackupRetentionDays = plan.DefaultBackupRetentionDays
 	// DefaultChangeableForDays is the cooling-off period of VaultLockCompliance,
 	// AWS Backup's minimum.
-	DefaultChangeableForDays = 3
-)
-
-// AWS Backup's limits.
-const (
-	minChangeableForDays  = 3
-	maxBackupDays         = 36500 // 100 years
-	minDaysInColdStorage  = 90
-	backupVaultArnPattern = `^arn:aws[a-z-]*:backup:[a-z0-9-]+:[0-9]{12}:backup-vault:[A-Za-z0-9_.-]{2,50}$`
-)
-
-var (
-	backupVaultArnRe = regexp.MustCompile(backupVaultArnPattern)
-	vaultNameRe      = regexp.MustCompile(`^[A-Za-z0-9_.-]{2,50}$`)
+	DefaultChangeableForDays = plan.DefaultChangeableForDays
 )
 
 // BackupProps asks for a copy of the table outside it: an AWS Backup plan
@@ -147,148 +132,56 @@ type BackupProps struct {
 	CopyRetentionDays int
 }
 
-// retentionDays is RetentionDays, or its default.
-func (b *BackupProps) retentionDays() int {
-	if b.RetentionDays == 0 {
-		return DefaultBackupRetentionDays
-	}
-	return b.RetentionDays
-}
-
-// validateBackup checks b, naming each prop as Backup.<field>.
-func validateBackup(b *BackupProps) []error {
-	var errs []error
-	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	retention := b.retentionDays()
-	if retention < 1 || retention > maxBackupDays {
-		add("Backup.RetentionDays: %d is out of range: 1 to %d days", b.RetentionDays, maxBackupDays)
-	}
-	switch b.Lock {
-	case VaultLockGovernance, VaultLockCompliance:
-	default:
-		add("Backup.Lock: %d is not a mode: VaultLockGovernance (the default) or VaultLockCompliance", int(b.Lock))
-	}
-	if b.VaultArn != "" {
-		if !isToken(b.VaultArn) && !backupVaultArnRe.MatchString(b.VaultArn) {
-			add("Backup.VaultArn: %q is not a backup vault ARN: arn:aws:backup:<region>:<account>:backup-vault:<name>", b.VaultArn)
-		}
-		for _, f := range []struct {
-			name string
-			set  bool
-		}{
-			{"Lock", b.Lock != VaultLockGovernance}, {"ChangeableForDays", b.ChangeableForDays != 0},
-			{"MaxRetentionDays", b.MaxRetentionDays != 0}, {"VaultName", b.VaultName != ""},
-		} {
-			if f.set {
-				add("Backup.%s: only for a vault the construct creates: with VaultArn the vault's lock is its owner's", f.name)
-			}
-		}
-	} else {
-		if b.VaultName != "" && !isToken(b.VaultName) && !vaultNameRe.MatchString(b.VaultName) {
-			add("Backup.VaultName: %q is not a valid vault name: 2 to 50 characters of letters, digits, '_', '-' and '.'", b.VaultName)
-		}
-		switch {
-		case b.Lock == VaultLockCompliance && b.ChangeableForDays != 0 && b.ChangeableForDays < minChangeableForDays:
-			add("Backup.ChangeableForDays: %d is too short: AWS Backup requires at least %d days before a compliance lock becomes permanent", b.ChangeableForDays, minChangeableForDays)
-		case b.Lock == VaultLockCompliance && b.ChangeableForDays > maxBackupDays:
-			add("Backup.ChangeableForDays: %d is out of range: %d to %d days", b.ChangeableForDays, minChangeableForDays, maxBackupDays)
-		case b.Lock != VaultLockCompliance && b.ChangeableForDays != 0:
-			add("Backup.ChangeableForDays: only with Lock VaultLockCompliance: a governance lock has no cooling-off period")
-		}
-		if b.MaxRetentionDays != 0 && (b.MaxRetentionDays < retention || b.MaxRetentionDays > maxBackupDays) {
-			add("Backup.MaxRetentionDays: %d must be at least RetentionDays (%d) and at most %d: the lock would refuse the plan's own recovery points", b.MaxRetentionDays, retention, maxBackupDays)
-		}
-	}
-	if s := b.Schedule; s != "" && !isToken(s) && !((strings.HasPrefix(s, "cron(") || strings.HasPrefix(s, "rate(")) && strings.HasSuffix(s, ")")) {
-		add("Backup.Schedule: %q is not a schedule expression: cron(minutes hours day-of-month month day-of-week year) or rate(value unit)", s)
-	}
-	if c := b.ColdStorageAfterDays; c != 0 && (c < 1 || c+minDaysInColdStorage > retention) {
-		add("Backup.ColdStorageAfterDays: %d leaves %d days in cold storage before RetentionDays (%d) ends: AWS Backup requires at least %d", c, retention-c, retention, minDaysInColdStorage)
-	}
-	if b.CopyToVaultArn != "" && !isToken(b.CopyToVaultArn) && !backupVaultArnRe.MatchString(b.CopyToVaultArn) {
-		add("Backup.CopyToVaultArn: %q is not a backup vault ARN: arn:aws:backup:<region>:<account>:backup-vault:<name>", b.CopyToVaultArn)
-	}
-	if b.CopyRetentionDays != 0 {
-		switch {
-		case b.CopyToVaultArn == "":
-			add("Backup.CopyRetentionDays: only with CopyToVaultArn")
-		case b.CopyRetentionDays < 1 || b.CopyRetentionDays > maxBackupDays:
-			add("Backup.CopyRetentionDays: %d is out of range: 1 to %d days", b.CopyRetentionDays, maxBackupDays)
-		case b.ColdStorageAfterDays != 0 && b.ColdStorageAfterDays+minDaysInColdStorage > b.CopyRetentionDays:
-			add("Backup.CopyRetentionDays: %d leaves the copy less than %d days in cold storage after ColdStorageAfterDays (%d)", b.CopyRetentionDays, minDaysInColdStorage, b.ColdStorageAfterDays)
-		}
-	}
-	return errs
+// plan is b as plain values.
+func (b *BackupProps) plan() plan.Backup {
+	return plan.Backup{Lock: int(b.Lock), ChangeableForDays: b.ChangeableForDays, MaxRetentionDays: b.MaxRetentionDays,
+		VaultName: b.VaultName, VaultArn: b.VaultArn, Schedule: b.Schedule, RetentionDays: b.RetentionDays,
+		ColdStorageAfterDays: b.ColdStorageAfterDays, CopyToVaultArn: b.CopyToVaultArn, CopyRetentionDays: b.CopyRetentionDays}
 }
 
 // SidVaultProtect is the Sid of the vault access policy's deny.
 const SidVaultProtect = check.SidVaultProtect
 
-// vaultDenyActions remove a recovery point, shorten its life, or remove the
-// vault: the vault's access policy denies them to everyone but the exempt
-// principals.
-var vaultDenyActions = []string{
-	"backup:DeleteBackupVault",
-	"backup:DeleteRecoveryPoint",
-	"backup:UpdateRecoveryPointLifecycle",
-}
-
-// VaultDenyActions returns a copy of what the vault's access policy denies.
-func VaultDenyActions() []string { return append([]string(nil), vaultDenyActions...) }
-
 // createBackup creates the vault (or brings the one given), the plan and the
 // selection that names the table.
 func (t *Table) createBackup(b *BackupProps, exempt []string) {
-	retention := b.retentionDays()
+	bp := b.plan()
+	retention := bp.Retention()
+	days := func(n int) awscdk.Duration { return awscdk.Duration_Days(jsii.Number(float64(n))) }
 	var vault awsbackup.IBackupVault
 	if b.VaultArn != "" {
 		vault = awsbackup.BackupVault_FromBackupVaultArn(t, jsii.String("BackupVault"), jsii.String(b.VaultArn))
 	} else {
-		lock := &awsbackup.LockConfiguration{MinRetention: awscdk.Duration_Days(jsii.Number(float64(retention)))}
-		lockJSON := map[string]any{"MinRetentionDays": retention}
-		if b.MaxRetentionDays != 0 {
-			lock.MaxRetention = awscdk.Duration_Days(jsii.Number(float64(b.MaxRetentionDays)))
-			lockJSON["MaxRetentionDays"] = b.MaxRetentionDays
+		vp := bp.Vault(exempt)
+		lock := &awsbackup.LockConfiguration{MinRetention: days(vp.MinRetentionDays)}
+		if vp.MaxRetentionDays != 0 {
+			lock.MaxRetention = days(vp.MaxRetentionDays)
 		}
-		if b.Lock == VaultLockCompliance {
-			days := b.ChangeableForDays
-			if days == 0 {
-				days = DefaultChangeableForDays
-			}
-			lock.ChangeableFor = awscdk.Duration_Days(jsii.Number(float64(days)))
-			lockJSON["ChangeableForDays"] = days
-		}
-		deny := statement{sid: SidVaultProtect, effect: "Deny", principal: map[string]any{"AWS": "*"},
-			actions: vaultDenyActions, resources: []string{"*"}}
-		if len(exempt) > 0 {
-			deny.condition = arnNotLike(exempt)
+		if vp.ChangeableForDays != 0 {
+			lock.ChangeableFor = days(vp.ChangeableForDays)
 		}
 		v := awsbackup.NewBackupVault(t, jsii.String("BackupVault"), &awsbackup.BackupVaultProps{
 			BackupVaultName:   optional(b.VaultName),
 			LockConfiguration: lock,
-			AccessPolicy:      policyDocument([]statement{deny}),
+			AccessPolicy:      policyDocument([]plan.Statement{vp.Deny}),
 			RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
 		})
 		vault = v
 		t.protected = append(t.protected, protected{what: "backup vault", el: v.Node().DefaultChild().(awscdk.CfnElement), retain: true,
-			props: []wantProp{{path: []string{"LockConfiguration"}, value: lockJSON}}, stmts: []statement{deny}})
+			props: vp.Wants(), stmts: []plan.Statement{vp.Deny}})
 	}
 	rule := &awsbackup.BackupPlanRuleProps{
 		RuleName:           jsii.String("AppendOnlyTable"),
-		ScheduleExpression: awsevents.Schedule_Expression(jsii.String(orDefault(b.Schedule, DefaultBackupSchedule))),
-		DeleteAfter:        awscdk.Duration_Days(jsii.Number(float64(retention))),
+		ScheduleExpression: awsevents.Schedule_Expression(jsii.String(bp.ScheduleOrDefault())),
+		DeleteAfter:        days(retention),
 	}
 	if b.ColdStorageAfterDays != 0 {
-		rule.MoveToColdStorageAfter = awscdk.Duration_Days(jsii.Number(float64(b.ColdStorageAfterDays)))
+		rule.MoveToColdStorageAfter = days(b.ColdStorageAfterDays)
 	}
 	if b.CopyToVaultArn != "" {
-		copyRetention := b.CopyRetentionDays
-		if copyRetention == 0 {
-			copyRetention = retention
-		}
 		c := &awsbackup.BackupPlanCopyActionProps{
 			DestinationBackupVault: awsbackup.BackupVault_FromBackupVaultArn(t, jsii.String("CopyVault"), jsii.String(b.CopyToVaultArn)),
-			DeleteAfter:            awscdk.Duration_Days(jsii.Number(float64(copyRetention))),
+			DeleteAfter:            days(bp.CopyRetention()),
 		}
 		if b.ColdStorageAfterDays != 0 {
 			c.MoveToColdStorageAfter = rule.MoveToColdStorageAfter
@@ -313,11 +206,4 @@ func (t *Table) createBackup(b *BackupProps, exempt []string) {
 		Role:      role,
 	})
 	t.backupVault, t.backupPlan = vault, plan
-}
-
-func orDefault(s, d string) string {
-	if s == "" {
-		return d
-	}
-	return s
 }

@@ -1,8 +1,8 @@
 package appendonly
 
 import (
-	"encoding/json"
 	"fmt"
+	"github.com/appendonly/appendonly/internal/plan"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -27,24 +27,6 @@ const (
 	MaxRoleInlineChars  = 10000
 	MaxUserInlineChars  = 2048
 	MaxGroupInlineChars = 5120
-)
-
-// Upper bounds on the ARNs the construct cannot know at synth time, from
-// the longest partition and Region (protection.go) and a multi-Region key id.
-const (
-	maxTableArnPrefix  = len("arn:" + longestPartition + ":dynamodb:" + longestRegion + ":" + sampleAccount + ":table/")
-	maxGlobalArnPrefix = len("arn:" + longestPartition + ":dynamodb::" + sampleAccount + ":global-table/")
-	maxKeyArn          = len("arn:" + longestPartition + ":kms:" + longestRegion + ":" + sampleAccount + ":key/mrk-0123456789abcdef0123456789abcdef")
-	// The journal's sequencer, its mapping and its role: a function's name
-	// and a role's (CloudFormation generates them) are at most 64
-	// characters, a mapping's id is a UUID.
-	maxFunctionArn     = len("arn:"+longestPartition+":lambda:"+longestRegion+":"+sampleAccount+":function:") + 64
-	maxMappingArn      = len("arn:" + longestPartition + ":lambda:" + longestRegion + ":" + sampleAccount + ":event-source-mapping:01234567-89ab-cdef-0123-456789abcdef")
-	maxRoleArn         = len("arn:"+longestPartition+":iam::"+sampleAccount+":role/") + 64
-	streamSuffix       = len("/stream/2026-01-01T00:00:00.000")
-	maxStackNameLength = 128
-	// CloudFormation names a table it names itself <stack>-<logical id>-<13 characters>.
-	generatedNameExtra = 1 + 1 + 13
 )
 
 // A principal's book: what the construct's grants have written to one IAM
@@ -132,32 +114,12 @@ const (
 	defaultCDKArnEstimate = 150
 )
 
-// cdkStatementEstimate is CDK's estimate of a statement without resources.
-func cdkStatementEstimate(s statement) int {
-	n := len(`"Effect": "` + s.effect + `",`)
-	n += len("Action") + 5
-	for _, a := range s.actions {
-		n += len(a) + 3
-	}
-	return n + len("Resource") + 5
-}
-
 func (b *book) cdkArnEstimate(r string) int {
-	if isToken(r) {
+	if plan.IsToken(r) {
 		return b.arnEstimate
 	}
 	return len(r)
 }
-
-// statementChars is the size of a statement without its resources, plus the
-// comma that separates it from the next.
-func statementChars(s statement) int {
-	s.resources = nil
-	data, _ := json.Marshal(s.json())
-	return len(data) - len(`"Resource":null`) + 1
-}
-
-const emptyPolicyChars = len(`{"Version":"2012-10-17","Statement":[]}`)
 
 // resourceChars is the upper bound of the characters resources will take
 // once deployed: each ARN, its quotes and a comma.
@@ -176,22 +138,22 @@ func (t *Table) arnBound(r string) int {
 		token string
 		bound int
 	}{
-		{t.refs.stream, t.bounds.stream},
-		{t.refs.table, t.bounds.table},
-		{t.refs.globalTable, t.bounds.globalTable},
-		{t.refs.key, t.bounds.key},
-		{t.refs.sequencer, maxFunctionArn},
-		{t.refs.sequencerMapping, maxMappingArn},
-		{t.refs.sequencerRole, maxRoleArn},
-		{t.refs.monitor, maxFunctionArn},
-		{t.refs.monitorRole, maxRoleArn},
+		{t.refs.Stream, t.bounds.stream},
+		{t.refs.Table, t.bounds.table},
+		{t.refs.GlobalTable, t.bounds.globalTable},
+		{t.refs.Key, t.bounds.key},
+		{t.refs.sequencer, plan.MaxFunctionArn},
+		{t.refs.sequencerMapping, plan.MaxMappingArn},
+		{t.refs.sequencerRole, plan.MaxRoleArn},
+		{t.refs.monitor, plan.MaxFunctionArn},
+		{t.refs.monitorRole, plan.MaxRoleArn},
 	} {
 		if ref.token != "" && strings.HasPrefix(r, ref.token) {
 			return len(r) - len(ref.token) + ref.bound
 		}
 	}
-	if isToken(r) {
-		return 2048 // nothing known: IAM's longest ARN
+	if plan.IsToken(r) {
+		return plan.MaxUnknownArn
 	}
 	return len(r)
 }
@@ -201,36 +163,36 @@ func (t *Table) readBounds() {
 	if t.bounds.table != 0 {
 		return
 	}
-	name := maxTableNameLength
+	name := plan.MaxTableNameLength
 	switch tn := *t.table.TableName(); {
 	case t.literalName != "":
 		name = len(t.literalName)
-	case !isToken(tn):
+	case !plan.IsToken(tn):
 		name = len(tn)
 	case t.cfnTable != nil:
 		stack := t.stack
-		stackName := maxStackNameLength
-		if sn := *stack.StackName(); !isToken(sn) {
+		stackName := plan.MaxStackName
+		if sn := *stack.StackName(); !plan.IsToken(sn) {
 			stackName = len(sn)
 		}
 		if id, ok := stack.Resolve(stack.GetLogicalId(t.cfnTable)).(string); ok {
-			name = min(maxTableNameLength, stackName+len(id)+generatedNameExtra)
+			name = min(plan.MaxTableNameLength, stackName+len(id)+plan.GeneratedNameExtra)
 		}
 	}
 	bound := func(ref string, b int) int {
-		if ref != "" && !isToken(ref) {
+		if ref != "" && !plan.IsToken(ref) {
 			return len(ref)
 		}
 		return b
 	}
-	t.bounds.table = bound(t.refs.table, maxTableArnPrefix+name)
-	t.bounds.globalTable = bound(t.refs.globalTable, maxGlobalArnPrefix+name)
-	t.bounds.stream = bound(t.refs.stream, t.bounds.table+streamSuffix)
-	t.bounds.key = bound(t.refs.key, maxKeyArn)
+	t.bounds.table = bound(t.refs.Table, plan.MaxTableArnPrefix+name)
+	t.bounds.globalTable = bound(t.refs.GlobalTable, plan.MaxGlobalArnPrefix+name)
+	t.bounds.stream = bound(t.refs.Stream, t.bounds.table+plan.StreamSuffix)
+	t.bounds.key = bound(t.refs.Key, plan.MaxKeyArn)
 }
 
 // grant gives grantee the access a asks for and the deny statements.
-func (t *Table) grant(grantee awsiam.IGrantable, a access) awsiam.Grant {
+func (t *Table) grant(grantee awsiam.IGrantable, a plan.Access) awsiam.Grant {
 	principal := grantee.GrantPrincipal()
 	b := t.registry.bookFor(principal)
 	if b == nil {
@@ -238,13 +200,13 @@ func (t *Table) grant(grantee awsiam.IGrantable, a access) awsiam.Grant {
 		// statement goes through the principal, as a CDK grant does.
 		return t.grantInline(grantee, principal, a)
 	}
-	allows, denies := t.allowStatements(a), t.denyStatements()
-	key := fmt.Sprintf("%s|%d", t.refs.table, a)
+	allows, denies := t.refs.Allow(a), t.denyStatements()
+	key := fmt.Sprintf("%s|%d", t.refs.Table, a)
 	if b.failed {
 		awscdk.Annotations_Of(b.scope).AddError(jsii.String(fmt.Sprintf(
 			"appendonly: not granting the %s append-only access to table %s: an earlier grant to it already went over an IAM limit (see the error above).",
 			b.kind, *t.Node().Path())))
-		return awsiam.Grant_Drop(grantee, jsii.String("append-only access to "+t.refs.table))
+		return awsiam.Grant_Drop(grantee, jsii.String("append-only access to "+t.refs.Table))
 	}
 	if b.granted[key] {
 		return t.grantInline(grantee, nil, a) // CDK drops the repeated statements
@@ -257,19 +219,19 @@ func (t *Table) grant(grantee awsiam.IGrantable, a access) awsiam.Grant {
 	// overhead.
 	inline, estimate := 0, 0
 	for _, s := range allows {
-		inline += statementChars(s) + t.resourceChars(s.resources)
-		estimate += cdkStatementEstimate(s)
-		for _, r := range s.resources {
+		inline += plan.StatementChars(s) + t.resourceChars(s.Resources)
+		estimate += plan.CDKStatementEstimate(s)
+		for _, r := range s.Resources {
 			estimate += b.cdkArnEstimate(r) + 3
 		}
 	}
 	if b.inlineUsed == 0 {
-		inline += emptyPolicyChars
+		inline += plan.EmptyPolicyChars
 	}
 	if b.inlineUsed+inline > b.inlineLimit {
 		t.failGrant(b, fmt.Sprintf("its inline policy would reach %d characters, over the limit of %d for a %s",
 			b.inlineUsed+inline, b.inlineLimit, b.kind))
-		return awsiam.Grant_Drop(grantee, jsii.String("append-only access to "+t.refs.table))
+		return awsiam.Grant_Drop(grantee, jsii.String("append-only access to "+t.refs.Table))
 	}
 	// CDK moves a role's inline statements into extra managed policies once
 	// its own estimate passes 10,000; those count against the quota of 10,
@@ -277,15 +239,15 @@ func (t *Table) grant(grantee awsiam.IGrantable, a access) awsiam.Grant {
 	if b.kind == "role" && b.cdkEstimate+estimate > MaxRoleInlineChars {
 		t.failGrant(b, fmt.Sprintf("CDK would split its inline policy (estimated at %d characters, over %d) into managed policies that count against IAM's quota of %d for a role",
 			b.cdkEstimate+estimate, MaxRoleInlineChars, MaxManagedPoliciesPerPrincipal))
-		return awsiam.Grant_Drop(grantee, jsii.String("append-only access to "+t.refs.table))
+		return awsiam.Grant_Drop(grantee, jsii.String("append-only access to "+t.refs.Table))
 	}
 
-	if !b.denied[t.refs.table] {
+	if !b.denied[t.refs.Table] {
 		if why := t.addDenies(b, denies); why != "" {
 			t.failGrant(b, why)
-			return awsiam.Grant_Drop(grantee, jsii.String("append-only access to "+t.refs.table))
+			return awsiam.Grant_Drop(grantee, jsii.String("append-only access to "+t.refs.Table))
 		}
-		b.denied[t.refs.table] = true
+		b.denied[t.refs.Table] = true
 	}
 
 	b.inlineUsed += inline
@@ -296,7 +258,7 @@ func (t *Table) grant(grantee awsiam.IGrantable, a access) awsiam.Grant {
 
 // addDenies writes the table's deny statements into the principal's last
 // deny policy if they fit, else into a new one. It returns why it could not.
-func (t *Table) addDenies(b *book, denies []statement) string {
+func (t *Table) addDenies(b *book, denies []plan.Statement) string {
 	dp := b.lastDenyPolicy()
 	if dp == nil || dp.used+t.denyChars(dp, denies) > MaxManagedPolicyChars {
 		if b.otherPolicies+len(b.denyPolicies) == MaxManagedPoliciesPerPrincipal {
@@ -310,24 +272,24 @@ func (t *Table) addDenies(b *book, denies []statement) string {
 	}
 	dp.used += t.denyChars(dp, denies)
 	for _, s := range denies {
-		if stmt, ok := dp.statements[s.sid]; ok {
-			stmt.AddResources(*jsii.Strings(s.resources...)...)
+		if stmt, ok := dp.statements[s.Sid]; ok {
+			stmt.AddResources(*jsii.Strings(s.Resources...)...)
 			continue
 		}
-		stmt := awsiam.PolicyStatement_FromJson(s.json())
-		dp.statements[s.sid] = stmt
+		stmt := awsiam.PolicyStatement_FromJson(s.JSON())
+		dp.statements[s.Sid] = stmt
 		dp.policy.AddStatements(stmt)
 	}
 	return ""
 }
 
-func (t *Table) denyChars(dp *denyPolicy, denies []statement) int {
+func (t *Table) denyChars(dp *denyPolicy, denies []plan.Statement) int {
 	n := 0
 	for _, s := range denies {
-		if _, ok := dp.statements[s.sid]; !ok {
-			n += statementChars(s)
+		if _, ok := dp.statements[s.Sid]; !ok {
+			n += plan.StatementChars(s)
 		}
-		n += t.resourceChars(s.resources)
+		n += t.resourceChars(s.Resources)
 	}
 	return n
 }
@@ -352,7 +314,7 @@ func (b *book) newDenyPolicy() *denyPolicy {
 	case awsiam.IGroup:
 		mp.AttachToGroup(p)
 	}
-	dp := &denyPolicy{policy: mp, statements: map[string]awsiam.PolicyStatement{}, used: emptyPolicyChars}
+	dp := &denyPolicy{policy: mp, statements: map[string]awsiam.PolicyStatement{}, used: plan.EmptyPolicyChars}
 	b.denyPolicies = append(b.denyPolicies, dp)
 	return dp
 }
@@ -368,13 +330,13 @@ func (t *Table) failGrant(b *book, why string) {
 
 // grantInline adds the allow statements through the principal, as every CDK
 // grant does, and, when principal is not nil, the deny statements too.
-func (t *Table) grantInline(grantee awsiam.IGrantable, principal awsiam.IPrincipal, a access) awsiam.Grant {
+func (t *Table) grantInline(grantee awsiam.IGrantable, principal awsiam.IPrincipal, a plan.Access) awsiam.Grant {
 	var grant awsiam.Grant
-	for _, s := range t.allowStatements(a) {
+	for _, s := range t.refs.Allow(a) {
 		g := awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
 			Grantee:      grantee,
-			Actions:      jsii.Strings(s.actions...),
-			ResourceArns: jsii.Strings(s.resources...),
+			Actions:      jsii.Strings(s.Actions...),
+			ResourceArns: jsii.Strings(s.Resources...),
 		})
 		if grant == nil {
 			grant = g
@@ -384,7 +346,7 @@ func (t *Table) grantInline(grantee awsiam.IGrantable, principal awsiam.IPrincip
 	}
 	if principal != nil {
 		for _, s := range t.denyStatements() {
-			principal.AddToPrincipalPolicy(awsiam.PolicyStatement_FromJson(s.json()))
+			principal.AddToPrincipalPolicy(awsiam.PolicyStatement_FromJson(s.JSON()))
 		}
 	}
 	return grant

@@ -3,6 +3,7 @@ package appendonly
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/appendonly/appendonly/internal/plan"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
@@ -22,14 +23,8 @@ type protected struct {
 	// account.
 	stack  awscdk.Stack
 	retain bool // DeletionPolicy and UpdateReplacePolicy Retain
-	props  []wantProp
-	stmts  []statement // the statements its policy must hold as written
-}
-
-// wantProp is one property a protected resource must have.
-type wantProp struct {
-	path  []string // under Properties
-	value any      // what it must be, as JSON; nil: absent, or not enabled
+	props  []check.Want
+	stmts  []plan.Statement // the statements its policy must hold as written
 }
 
 // tableRecord is what the registry keeps of a table the construct created:
@@ -64,7 +59,7 @@ func (r *registry) resolve() (out []check.Table, err error) {
 		out[i] = check.Table{StackPath: rec.stackPath, IdentityOnly: rec.mode == EnforceIdentityOnlyOthersCanModify, Exempt: rec.exempt,
 			Name: rec.literalName, Protected: make([]check.Protected, len(rec.protected))}
 		for k, p := range rec.protected {
-			cp := check.Protected{What: p.what, Type: check.TypeOf(p.what), Retain: p.retain, Props: p.wants()}
+			cp := check.Protected{What: p.what, Type: check.TypeOf(p.what), Retain: p.retain, Props: p.props}
 			stack := rec.stack
 			if r.elsewhere(rec, p) {
 				stack = p.stack
@@ -83,7 +78,7 @@ func (r *registry) resolve() (out []check.Table, err error) {
 			p := r.tables[sl.rec].protected[sl.res]
 			stmts := make([]any, len(p.stmts))
 			for k, s := range p.stmts {
-				stmts[k] = s.json()
+				stmts[k] = s.JSON()
 			}
 			in = append(in, map[string]any{"id": r.tables[sl.rec].ids[sl.res], "stmts": stmts})
 		}
@@ -98,14 +93,6 @@ func (r *registry) resolve() (out []check.Table, err error) {
 		}
 	}
 	return out, nil
-}
-
-func (p protected) wants() []check.Want {
-	var out []check.Want
-	for _, w := range p.props {
-		out = append(out, check.Want{Path: w.path, Value: w.value})
-	}
-	return out
 }
 
 // describe writes what the check needs into the template, so that the
@@ -166,7 +153,7 @@ func (d *describer) Produce() any {
 	for _, p := range d.parts {
 		stmts := make([]any, len(p.stmts))
 		for k, s := range p.stmts {
-			stmts[k] = s.json()
+			stmts[k] = s.JSON()
 		}
 		parts = append(parts, stmts)
 	}
@@ -181,7 +168,7 @@ func (d *describer) Produce() any {
 	for k, p := range d.parts {
 		id, _ := rids[k].(string)
 		st, _ := rstmts[k].([]any)
-		described[id] = check.Describe(check.Protected{What: p.what, Retain: p.retain, Props: p.wants(), Statements: st})
+		described[id] = check.Describe(check.Protected{What: p.what, Retain: p.retain, Props: p.props, Statements: st})
 	}
 	var out any = described
 	if d.rec != nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/appendonly/appendonly/check"
+	"github.com/appendonly/appendonly/internal/plan"
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -32,98 +33,6 @@ const (
 	SidJournalMonitorOwnPrefix     = check.SidJournalMonitorOwnPrefix
 )
 
-// journalDeleteActions remove a journal object version, hide it, or shorten
-// or lift its lock: the bucket policy denies them to everyone but
-// ExemptPrincipalArns (and in compliance mode S3 refuses the deletes to
-// everyone).
-var journalDeleteActions = []string{
-	"s3:BypassGovernanceRetention",
-	"s3:DeleteObject",
-	"s3:DeleteObjectVersion",
-	"s3:PutObjectLegalHold",
-	"s3:PutObjectRetention",
-}
-
-// journalProtectionActions change what protects the journal's bucket: the
-// bucket policy, its lock, versioning, lifecycle, replication, encryption,
-// ownership and public access settings, and the bucket itself. The bucket
-// policy denies them to everyone but the deployer and ExemptPrincipalArns.
-var journalProtectionActions = []string{
-	"s3:DeleteBucket",
-	"s3:DeleteBucketPolicy",
-	"s3:PutBucketObjectLockConfiguration",
-	"s3:PutBucketOwnershipControls",
-	"s3:PutBucketPolicy",
-	"s3:PutBucketPublicAccessBlock",
-	"s3:PutBucketVersioning",
-	"s3:PutEncryptionConfiguration",
-	"s3:PutLifecycleConfiguration",
-	"s3:PutReplicationConfiguration",
-}
-
-// journalReplicationActions write object versions and delete markers into
-// a bucket by replication from another bucket of the account, past the
-// s3:PutObject deny: the bucket policy denies them to everyone.
-var journalReplicationActions = []string{
-	"s3:ObjectOwnerOverrideToBucketOwner",
-	"s3:ReplicateDelete",
-	"s3:ReplicateObject",
-	"s3:ReplicateTags",
-}
-
-// sequencerControlActions make the sequencer speak for someone else, or
-// stop it: invoking it with a hand-made event, changing its code,
-// configuration, layers, concurrency, permissions or URL, deleting it,
-// changing or removing its event source mapping, and changing, passing or
-// deleting its role. The construct's principals are denied them on the
-// sequencer, its mapping and its role, and on the monitor and its role
-// (whose code, changed, could report all is well); the README gives the
-// organization policy that denies them to everyone but the deployer.
-var sequencerControlActions = []string{
-	"iam:AttachRolePolicy",
-	"iam:DeleteRole",
-	"iam:DeleteRolePermissionsBoundary",
-	"iam:DeleteRolePolicy",
-	"iam:DetachRolePolicy",
-	"iam:PassRole",
-	"iam:PutRolePermissionsBoundary",
-	"iam:PutRolePolicy",
-	"iam:UpdateAssumeRolePolicy",
-	"lambda:AddPermission",
-	"lambda:CreateFunctionUrlConfig",
-	"lambda:DeleteEventSourceMapping",
-	"lambda:DeleteFunction",
-	"lambda:DeleteFunctionConcurrency",
-	"lambda:InvokeAsync",
-	"lambda:InvokeFunction",
-	"lambda:InvokeFunctionUrl",
-	"lambda:PutFunctionConcurrency",
-	"lambda:PutFunctionEventInvokeConfig",
-	"lambda:RemovePermission",
-	"lambda:UpdateEventSourceMapping",
-	"lambda:UpdateFunctionCode",
-	"lambda:UpdateFunctionConfiguration",
-	"lambda:UpdateFunctionEventInvokeConfig",
-	"lambda:UpdateFunctionUrlConfig",
-}
-
-// SequencerControlActions returns a copy of what the construct's
-// principals are denied on the journal's sequencer, its event source
-// mapping and its role.
-func SequencerControlActions() []string { return append([]string(nil), sequencerControlActions...) }
-
-// JournalReplicationActions returns a copy of what the journal's bucket
-// policy denies to everyone: replication into the bucket.
-func JournalReplicationActions() []string { return append([]string(nil), journalReplicationActions...) }
-
-// JournalDeleteActions returns a copy of what the journal's bucket policy
-// denies to everyone but the exempt principals.
-func JournalDeleteActions() []string { return append([]string(nil), journalDeleteActions...) }
-
-// JournalProtectionActions returns a copy of what the journal's bucket
-// policy denies to everyone but the deployer and the exempt principals.
-func JournalProtectionActions() []string { return append([]string(nil), journalProtectionActions...) }
-
 // journalResources are what createJournal makes.
 type journalResources struct {
 	bucket   awss3.Bucket
@@ -136,7 +45,7 @@ type journalResources struct {
 	topic    awssns.Topic
 	// control denies the construct's principals control of the sequencer;
 	// nil across accounts.
-	control *statement
+	control *plan.Statement
 }
 
 const reasonNoVPC = "The sequencer calls only S3, KMS and the DynamoDB stream through their public AWS endpoints; it has no VPC resources to reach."
@@ -146,7 +55,8 @@ const reasonNoVPC = "The sequencer calls only S3, KMS and the DynamoDB stream th
 func (t *Table) createJournal(j *JournalProps, site *journalSite, sequencerDir string) {
 	arn := t.registry.templateArn
 	scope, prot := site.scope, site.prot
-	retention := awscdk.Duration_Days(jsii.Number(float64(j.retentionDays())))
+	jp := j.plan(nil)
+	retention := awscdk.Duration_Days(jsii.Number(float64(jp.Retention())))
 	lock := awss3.ObjectLockRetention_Governance(retention)
 	if j.Lock == ObjectLockCompliance {
 		lock = awss3.ObjectLockRetention_Compliance(retention)
@@ -167,7 +77,7 @@ func (t *Table) createJournal(j *JournalProps, site *journalSite, sequencerDir s
 			AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(7)),
 		}},
 		ServerAccessLogsBucket: j.AccessLogsBucket,
-		ServerAccessLogsPrefix: optional(accessLogsPrefix(j)),
+		ServerAccessLogsPrefix: optional(jp.LogsPrefix()),
 	})
 	// S3 events to EventBridge (free, and what Control Tower's CT.S3.PR.4
 	// asks for), set on the bucket itself: CDK's EventBridgeEnabled would add
@@ -211,53 +121,20 @@ func (t *Table) createJournal(j *JournalProps, site *journalSite, sequencerDir s
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
 	roleArn := *role.RoleArn()
-	signOnly := statement{
-		sid: SidJournalSignOnlyBySequencer, effect: "Deny", principal: "*",
-		actions: []string{"kms:Sign"}, resources: []string{"*"},
-		condition: map[string]any{"ArnNotEquals": map[string]any{"aws:PrincipalArn": roleArn}},
+	keyStmts := prot.KeyStatements(roleArn, arn)
+	for _, s := range keyStmts {
+		key.AddToResourcePolicy(awsiam.PolicyStatement_FromJson(s.JSON()), jsii.Bool(false))
 	}
-	key.AddToResourcePolicy(awsiam.PolicyStatement_FromJson(signOnly.json()), jsii.Bool(false))
-	key.AddToResourcePolicy(awsiam.PolicyStatement_FromJson(prot.keyStatement(arn).json()), jsii.Bool(false))
-	key.AddToResourcePolicy(awsiam.PolicyStatement_FromJson(createGrantForAWSOnly.json()), jsii.Bool(false))
-
 	bucketArn, objects := *bucket.BucketArn(), *bucket.ArnForObjects(jsii.String("*"))
-	policy := []statement{
-		{sid: SidJournalWriteOnlyBySequencer, effect: "Deny", principal: map[string]any{"AWS": "*"},
-			actions: []string{"s3:PutObject"}, resources: []string{objects},
-			condition: map[string]any{"ArnNotEquals": map[string]any{"aws:PrincipalArn": []any{roleArn, monitorArn}}}},
-		{sid: SidJournalMonitorOwnPrefix, effect: "Deny", principal: map[string]any{"AWS": "*"},
-			actions: []string{"s3:PutObject"}, notResources: []string{*bucket.ArnForObjects(jsii.String(monitorPrefix + "*"))},
-			condition: map[string]any{"ArnEquals": map[string]any{"aws:PrincipalArn": monitorArn}}},
-		{sid: SidJournalNoDelete, effect: "Deny", principal: map[string]any{"AWS": "*"},
-			actions: journalDeleteActions, resources: []string{objects}},
-		{sid: SidJournalProtect, effect: "Deny", principal: map[string]any{"AWS": "*"},
-			actions: journalProtectionActions, resources: []string{bucketArn},
-			condition: arnNotLike(mapStrings(concat(prot.deployers, prot.exempt), arn))},
-		{sid: SidJournalNoReplicationIn, effect: "Deny", principal: map[string]any{"AWS": "*"},
-			actions: journalReplicationActions, resources: []string{objects}},
-	}
-	if len(prot.exempt) > 0 {
-		policy[1].condition = arnNotLike(mapStrings(prot.exempt, arn))
-	}
+	policy := prot.BucketStatements(plan.JournalRefs{Bucket: bucketArn, Objects: objects,
+		MonitorObjects: *bucket.ArnForObjects(jsii.String(monitorPrefix + "*")), SequencerRole: roleArn, MonitorRole: monitorArn}, arn)
 	for _, s := range policy {
-		bucket.AddToResourcePolicy(awsiam.PolicyStatement_FromJson(s.json()))
+		bucket.AddToResourcePolicy(awsiam.PolicyStatement_FromJson(s.JSON()))
 	}
-	mode := "GOVERNANCE"
-	if j.Lock == ObjectLockCompliance {
-		mode = "COMPLIANCE"
-	}
-	keyStmts := []statement{signOnly, prot.keyStatement(arn), createGrantForAWSOnly}
 	t.protected = append(t.protected,
-		protected{what: "journal bucket", stack: site.stack, el: bucket.Node().DefaultChild().(awscdk.CfnElement), retain: true,
-			props: []wantProp{
-				{path: []string{"ObjectLockEnabled"}, value: true},
-				{path: []string{"ObjectLockConfiguration"}, value: map[string]any{"ObjectLockEnabled": "Enabled",
-					"Rule": map[string]any{"DefaultRetention": map[string]any{"Days": j.retentionDays(), "Mode": mode}}}},
-				{path: []string{"VersioningConfiguration"}, value: map[string]any{"Status": "Enabled"}},
-			}},
+		protected{what: "journal bucket", stack: site.stack, el: bucket.Node().DefaultChild().(awscdk.CfnElement), retain: true, props: jp.BucketWants()},
 		protected{what: "journal bucket policy", stack: site.stack, el: bucket.Policy().Node().DefaultChild().(awscdk.CfnElement), stmts: policy},
-		protected{what: "journal key", stack: site.stack, el: key.Node().DefaultChild().(awscdk.CfnElement), retain: true,
-			props: []wantProp{{path: []string{"KeySpec"}, value: "ECC_NIST_EDWARDS25519"}}, stmts: keyStmts},
+		protected{what: "journal key", stack: site.stack, el: key.Node().DefaultChild().(awscdk.CfnElement), retain: true, props: plan.KeyWants(), stmts: keyStmts},
 	)
 
 	logs := site.logGroup("SequencerLogs", awscdk.RemovalPolicy_RETAIN)
@@ -274,10 +151,10 @@ func (t *Table) createJournal(j *JournalProps, site *journalSite, sequencerDir s
 	// alarm topic (the mapping's on-failure destination), and what its feed
 	// check reads, with the append-only denies every principal of the
 	// construct carries.
-	allow := func(sid string, actions []string, resources ...string) statement {
-		return statement{sid: sid, effect: "Allow", actions: actions, resources: resources}
+	allow := func(sid string, actions []string, resources ...string) plan.Statement {
+		return plan.Statement{Sid: sid, Effect: "Allow", Actions: actions, Resources: resources}
 	}
-	perms := []statement{
+	perms := []plan.Statement{
 		allow("WriteAndReadJournal", []string{"s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "s3:ListBucketVersions", "s3:PutObject"}, objects, bucketArn),
 		allow("SignCheckpoints", []string{"kms:GetPublicKey", "kms:Sign"}, *key.KeyArn()),
 		allow("WriteLogs", []string{"logs:CreateLogStream", "logs:PutLogEvents"}, *logs.LogGroupArn()),
@@ -286,11 +163,11 @@ func (t *Table) createJournal(j *JournalProps, site *journalSite, sequencerDir s
 		allow("CheckFeed", []string{"lambda:GetFunctionConcurrency", "lambda:ListEventSourceMappings"}, "*"),
 	}
 	if site.cross == nil {
-		perms = append(perms, t.statements(accessStream)...)
+		perms = append(perms, t.statements(plan.Stream)...)
 	} else {
 		// The stream, through its resource policy. The table's denies name
 		// the table account's resources, beyond this account's reach.
-		perms = append(perms, allow(SidReadStream, streamReadActions, site.stream))
+		perms = append(perms, plan.Refs{Stream: site.stream}.Allow(plan.Stream)[0])
 	}
 	seqPolicy := awsiam.NewManagedPolicy(scope, jsii.String("SequencerPolicy"), &awsiam.ManagedPolicyProps{
 		Description: jsii.String("The journal's sequencer: read the table's stream, write the journal, sign its checkpoints."),
@@ -312,7 +189,7 @@ func (t *Table) createJournal(j *JournalProps, site *journalSite, sequencerDir s
 			"JOURNAL_ORIGIN": jsii.String(site.origin),
 			"JOURNAL_STREAM": jsii.String(site.stream),
 		})
-	interval := j.interval()
+	interval := jp.Interval()
 	// Retries without end (a record is never dropped while it can still
 	// be journaled), bisecting a failing batch; when the stream's 24 hours
 	// pass anyway, the discarded batch's shard and sequence numbers go to
@@ -321,7 +198,7 @@ func (t *Table) createJournal(j *JournalProps, site *journalSite, sequencerDir s
 		Target:                fn,
 		EventSourceArn:        jsii.String(site.stream),
 		StartingPosition:      awslambda.StartingPosition_TRIM_HORIZON,
-		BatchSize:             jsii.Number(float64(j.batchSize())),
+		BatchSize:             jsii.Number(float64(jp.Batch())),
 		MaxBatchingWindow:     awscdk.Duration_Seconds(jsii.Number(float64(interval.Seconds() / 2))),
 		ParallelizationFactor: jsii.Number(1),
 		RetryAttempts:         jsii.Number(-1),
@@ -351,10 +228,10 @@ func (t *Table) createJournal(j *JournalProps, site *journalSite, sequencerDir s
 		// the sequencer at all.
 		t.refs.sequencer, t.refs.sequencerMapping, t.refs.sequencerRole = *fn.FunctionArn(), *mapping.EventSourceMappingArn(), roleArn
 		t.refs.monitor, t.refs.monitorRole = *monitor.FunctionArn(), monitorArn
-		res.control = &statement{sid: SidDenySequencerControl, effect: "Deny", actions: sequencerControlActions,
-			resources: []string{t.refs.sequencer, t.refs.sequencerMapping, t.refs.sequencerRole, t.refs.monitor, t.refs.monitorRole}}
+		res.control = &plan.Statement{Sid: SidDenySequencerControl, Effect: "Deny", Actions: check.SequencerControlActions(),
+			Resources: []string{t.refs.sequencer, t.refs.sequencerMapping, t.refs.sequencerRole, t.refs.monitor, t.refs.monitorRole}}
 	}
-	site.watch(res, interval, j.monitorInterval())
+	site.watch(res, interval, jp.Monitor())
 	t.journal = res
 }
 
@@ -410,7 +287,7 @@ func (s *journalSite) logGroup(id string, removal awscdk.RemovalPolicy) awslogs.
 			Conditions: &map[string]any{"ArnLike": map[string]any{
 				"kms:EncryptionContext:aws:logs:arn": "arn:" + partition + ":logs:" + region + ":" + account + ":log-group:*"}},
 		}), jsii.Bool(false))
-		s.logsKey.AddToResourcePolicy(awsiam.PolicyStatement_FromJson(createGrantForAWSOnly.json()), jsii.Bool(false))
+		s.logsKey.AddToResourcePolicy(awsiam.PolicyStatement_FromJson(plan.CreateGrantForAWSOnly().JSON()), jsii.Bool(false))
 	}
 	return awslogs.NewLogGroup(s.scope, jsii.String(id), &awslogs.LogGroupProps{
 		Retention:     awslogs.RetentionDays_ONE_YEAR,
@@ -455,18 +332,6 @@ const (
 		"its feed check lists event source mappings and reads concurrency, which take no resource ARN; it encrypts with the alarm topic's key only."
 	reasonDLQ = "Invoked by a stream event source mapping, which retries a failed batch until it succeeds; a lag alarm fires meanwhile."
 )
-
-// accessLogsPrefix is where the journal bucket's server access logs go in
-// JournalProps.AccessLogsBucket, or "" without one.
-func accessLogsPrefix(j *JournalProps) string {
-	if j.AccessLogsBucket == nil {
-		return ""
-	}
-	if j.AccessLogsPrefix != "" {
-		return j.AccessLogsPrefix
-	}
-	return "appendonly-journal/"
-}
 
 // waiveControls records, in the resource's Metadata, the AWS Control Tower
 // controls the construct does not meet on it and why; the tests allow

@@ -151,3 +151,92 @@ func TestNobodyButTheStreamSpeaksAsTheSequencer(t *testing.T) {
 		}
 	}
 }
+
+// The journal's writers can write, with and without exempt principals: the
+// sequencer anywhere in the bucket, the monitor under its own prefix only;
+// an exempt principal may delete a version, an administrator may not. The
+// bucket policy is simulated as synthesized.
+func TestJournalWritersWriteWhateverIsExempt(t *testing.T) {
+	runner, err := iamsim.NewRunner()
+	if err != nil {
+		t.Fatal(err)
+	}
+	breakGlass := roleArn("BreakGlass")
+	for _, exempt := range [][]string{nil, {breakGlass}} {
+		stack := newStack(t)
+		p := minimalProps()
+		p.ExemptPrincipalArns = exempt
+		p.Journal = &appendonly.JournalProps{}
+		mustNewTable(t, stack, p)
+		tmpl := cdktest.Synth(t, stack)
+		env := iamsim.NewEnv(iamsim.Template(tmpl))
+		bucketID, _ := tmpl.Only(t, "AWS::S3::Bucket")
+		bucket, err := env.Arn(bucketID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, bp := tmpl.Only(t, "AWS::S3::BucketPolicy")
+		doc, err := env.Resolve(props(bp)["PolicyDocument"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		policy, _ := doc.(map[string]any)
+		identity := func(id string) []iamsim.NamedPolicy {
+			pols, err := env.IdentityPolicies(id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return pols
+		}
+		var sequencer, monitor string
+		var seqPols, monPols []iamsim.NamedPolicy
+		for id := range tmpl.Resources("AWS::IAM::Role") {
+			switch {
+			case strings.Contains(id, "SequencerRole"):
+				sequencer, _ = env.Arn(id)
+				seqPols = identity(id)
+			case strings.Contains(id, "MonitorRole"):
+				monitor, _ = env.Arn(id)
+				monPols = identity(id)
+			}
+		}
+		s3Admin := []iamsim.NamedPolicy{iamsim.AllowAll("s3")}
+		cases := []struct {
+			principal string
+			pols      []iamsim.NamedPolicy
+			action    string
+			object    string
+			want      string
+		}{
+			{sequencer, seqPols, "s3:PutObject", "tile/0/000", iamsim.Allowed},
+			{sequencer, seqPols, "s3:PutObject", "checkpoint", iamsim.Allowed},
+			{monitor, monPols, "s3:PutObject", "appendonly/monitor/checkpoint", iamsim.Allowed},
+			{monitor, monPols, "s3:PutObject", "checkpoint", iamsim.ExplicitlyDenied},
+			{roleArn("Administrator"), s3Admin, "s3:PutObject", "checkpoint", iamsim.ExplicitlyDenied},
+			{roleArn("Administrator"), s3Admin, "s3:DeleteObjectVersion", "checkpoint", iamsim.ExplicitlyDenied},
+		}
+		if exempt != nil {
+			cases = append(cases, struct {
+				principal string
+				pols      []iamsim.NamedPolicy
+				action    string
+				object    string
+				want      string
+			}{breakGlass, s3Admin, "s3:DeleteObjectVersion", "checkpoint", iamsim.Allowed})
+		}
+		var sims []iamsim.Simulation
+		for _, c := range cases {
+			sims = append(sims, iamsim.Simulation{Request: iamsim.Request{Principal: c.principal, Action: c.action, Resource: bucket + "/" + c.object},
+				IdentityPolicies: c.pols, ResourcePolicy: policy})
+		}
+		got, err := runner.Decide(sims)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, c := range cases {
+			if got[i] != c.want {
+				t.Errorf("exempt %v: %s %s on %s: %s, want %s", exempt, c.principal, c.action, c.object, got[i], c.want)
+			}
+		}
+	}
+}

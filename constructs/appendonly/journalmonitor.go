@@ -2,6 +2,7 @@ package appendonly
 
 import (
 	"fmt"
+	"github.com/appendonly/appendonly/internal/plan"
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -25,14 +26,14 @@ const monitorPrefix = "appendonly/monitor/"
 // prefix of the bucket only; it cannot sign.
 func (s *journalSite) createMonitor(t *Table, j *JournalProps, dir string, role awsiam.Role, bucket awss3.Bucket, key awskms.Key) awslambda.Function {
 	logs := s.logGroup("MonitorLogs", awscdk.RemovalPolicy_RETAIN)
-	allow := func(sid string, actions []string, resources ...string) statement {
-		return statement{sid: sid, effect: "Allow", actions: actions, resources: resources}
+	allow := func(sid string, actions []string, resources ...string) plan.Statement {
+		return plan.Statement{Sid: sid, Effect: "Allow", Actions: actions, Resources: resources}
 	}
-	table := t.refs.table
+	table := t.refs.Table
 	if s.cross != nil {
 		table = t.registry.templateArn(s.cross.tableArn())
 	}
-	perms := []statement{
+	perms := []plan.Statement{
 		allow("ReadJournal", []string{"s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "s3:ListBucketVersions"},
 			*bucket.ArnForObjects(jsii.String("*")), *bucket.BucketArn()),
 		allow("KeepVerifiedCheckpoint", []string{"s3:PutObject"}, *bucket.ArnForObjects(jsii.String(monitorPrefix + "*"))),
@@ -62,8 +63,8 @@ func (s *journalSite) createMonitor(t *Table, j *JournalProps, dir string, role 
 			"JOURNAL_ORIGIN":      jsii.String(s.origin),
 		})
 	awsevents.NewRule(s.scope, jsii.String("MonitorSchedule"), &awsevents.RuleProps{
-		Description: jsii.String(fmt.Sprintf("Runs the journal's monitor every %v.", j.monitorInterval())),
-		Schedule:    awsevents.Schedule_Rate(awscdk.Duration_Minutes(jsii.Number(j.monitorInterval().Minutes()))),
+		Description: jsii.String(fmt.Sprintf("Runs the journal's monitor every %v.", j.plan(nil).Monitor())),
+		Schedule:    awsevents.Schedule_Rate(awscdk.Duration_Minutes(jsii.Number(j.plan(nil).Monitor().Minutes()))),
 		Targets:     &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(fn, nil)},
 	})
 	return fn

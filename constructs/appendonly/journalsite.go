@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"github.com/appendonly/appendonly/check"
+	"github.com/appendonly/appendonly/internal/plan"
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -31,7 +32,7 @@ type journalSite struct {
 	stack awscdk.Stack
 	// prot is the journal stack's: its deployer, and the table's exempt
 	// principals only when it is the table's stack.
-	prot protection
+	prot plan.Protection
 	// origin is the table's ARN (the log's origin) and stream its stream's,
 	// as the journal's template writes them.
 	origin, stream string
@@ -60,7 +61,7 @@ func newCrossAccount(tableStack, journalStack awscdk.Stack, tableName string) (*
 	c := &crossAccount{tableAccount: *tableStack.Account(), journalAccount: *journalStack.Account(), region: *tableStack.Region(), tableName: tableName}
 	jRegion := *journalStack.Region()
 	switch {
-	case isToken(c.tableAccount) || isToken(c.region) || isToken(c.journalAccount) || isToken(jRegion):
+	case plan.IsToken(c.tableAccount) || plan.IsToken(c.region) || plan.IsToken(c.journalAccount) || plan.IsToken(jRegion):
 		return nil, fmt.Errorf("Journal.Stack: the table's stack and the journal's both need an explicit env (account and Region): " +
 			"each account's policies name the other")
 	case c.journalAccount == c.tableAccount:
@@ -89,32 +90,32 @@ func (c *crossAccount) roleArn(name string) string {
 // tableStatement lets the journal's stream lookup describe the table, to
 // learn its stream's ARN at deploy: the table's resource policy, where "*"
 // is the table itself.
-func (c *crossAccount) tableStatement(arn func(string) string) statement {
-	return statement{sid: SidJournalDescribesTable, effect: "Allow", principal: map[string]any{"AWS": arn(c.journalRoot())},
-		actions: []string{"dynamodb:DescribeTable"}, resources: []string{"*"},
-		condition: map[string]any{"ArnEquals": map[string]any{"aws:PrincipalArn": arn(c.roleArn(c.lookupRole))}}}
+func (c *crossAccount) tableStatement(arn func(string) string) plan.Statement {
+	return plan.Statement{Sid: SidJournalDescribesTable, Effect: "Allow", Principal: map[string]any{"AWS": arn(c.journalRoot())},
+		Actions: []string{"dynamodb:DescribeTable"}, Resources: []string{"*"},
+		Condition: map[string]any{"ArnEquals": map[string]any{"aws:PrincipalArn": arn(c.roleArn(c.lookupRole))}}}
 }
 
 // monitorStatement lets the journal's monitor read the table's items by
 // key, to compare them with what was journaled: the table's resource
 // policy.
-func (c *crossAccount) monitorStatement(arn func(string) string) statement {
-	return statement{sid: SidJournalMonitorReads, effect: "Allow", principal: map[string]any{"AWS": arn(c.journalRoot())},
-		actions: []string{"dynamodb:GetItem"}, resources: []string{"*"},
-		condition: map[string]any{"ArnEquals": map[string]any{"aws:PrincipalArn": arn(c.roleArn(c.monitorRole))}}}
+func (c *crossAccount) monitorStatement(arn func(string) string) plan.Statement {
+	return plan.Statement{Sid: SidJournalMonitorReads, Effect: "Allow", Principal: map[string]any{"AWS": arn(c.journalRoot())},
+		Actions: []string{"dynamodb:GetItem"}, Resources: []string{"*"},
+		Condition: map[string]any{"ArnEquals": map[string]any{"aws:PrincipalArn": arn(c.roleArn(c.monitorRole))}}}
 }
 
 // streamStatement lets the journal's sequencer read the table's stream:
 // the stream's resource policy, which Lambda's event source mapping in the
 // journal's account reads it through.
-func (c *crossAccount) streamStatement(arn func(string) string) statement {
-	return statement{sid: SidJournalReadsStream, effect: "Allow", principal: map[string]any{"AWS": arn(c.journalRoot())},
-		actions: []string{"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"}, resources: []string{"*"},
-		condition: map[string]any{"ArnEquals": map[string]any{"aws:PrincipalArn": arn(c.roleArn(c.sequencerRole))}}}
+func (c *crossAccount) streamStatement(arn func(string) string) plan.Statement {
+	return plan.Statement{Sid: SidJournalReadsStream, Effect: "Allow", Principal: map[string]any{"AWS": arn(c.journalRoot())},
+		Actions: []string{"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"}, Resources: []string{"*"},
+		Condition: map[string]any{"ArnEquals": map[string]any{"aws:PrincipalArn": arn(c.roleArn(c.sequencerRole))}}}
 }
 
 // newJournalSite decides where the journal goes. It creates nothing.
-func (t *Table) newJournalSite(id string, props *Props, prot protection) (*journalSite, error) {
+func (t *Table) newJournalSite(id string, props *Props, prot plan.Protection) (*journalSite, error) {
 	j := props.Journal
 	if j.Stack == nil {
 		return &journalSite{scope: t, stack: t.stack, prot: prot, vpc: j.Vpc, subnets: j.VpcSubnets}, nil
@@ -129,7 +130,7 @@ func (t *Table) newJournalSite(id string, props *Props, prot protection) (*journ
 	if err != nil {
 		return nil, fmt.Errorf("Journal.Stack: %w", err)
 	}
-	return &journalSite{stack: j.Stack, prot: protection{deployers: deployers}, cross: cross,
+	return &journalSite{stack: j.Stack, prot: plan.Protection{Deployers: deployers}, cross: cross,
 		origin: t.registry.templateArn(cross.tableArn()), vpc: j.Vpc, subnets: j.VpcSubnets}, nil
 }
 
@@ -137,7 +138,7 @@ func (t *Table) newJournalSite(id string, props *Props, prot protection) (*journ
 // table's id in the journal's stack, which depends on the table's stack.
 func (s *journalSite) place(t *Table, id string) {
 	if s.cross == nil {
-		s.origin, s.stream = *t.table.TableArn(), t.refs.stream
+		s.origin, s.stream = *t.table.TableArn(), t.refs.Stream
 		return
 	}
 	s.scope = constructs.NewConstruct(s.stack, jsii.String(id))
@@ -169,9 +170,9 @@ func (s *journalSite) lookupStream(arn func(string) string, sequencerDir string)
 	logs := s.logGroup("StreamLookupLogs", awscdk.RemovalPolicy_DESTROY)
 	policy := awsiam.NewManagedPolicy(s.scope, jsii.String("StreamLookupPolicy"), &awsiam.ManagedPolicyProps{
 		Description: jsii.String("Describe the append-only table across accounts, and write the lookup's logs."),
-		Document: policyDocument([]statement{
-			{sid: "DescribeTable", effect: "Allow", actions: []string{"dynamodb:DescribeTable"}, resources: []string{arn(s.cross.tableArn())}},
-			{sid: "WriteLogs", effect: "Allow", actions: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, resources: []string{*logs.LogGroupArn()}},
+		Document: policyDocument([]plan.Statement{
+			{Sid: "DescribeTable", Effect: "Allow", Actions: []string{"dynamodb:DescribeTable"}, Resources: []string{arn(s.cross.tableArn())}},
+			{Sid: "WriteLogs", Effect: "Allow", Actions: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, Resources: []string{*logs.LogGroupArn()}},
 		}),
 		Roles: &[]awsiam.IRole{role},
 	})

@@ -2,6 +2,7 @@ package appendonly
 
 import (
 	"fmt"
+	"github.com/appendonly/appendonly/internal/plan"
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -50,8 +51,8 @@ func (s *journalSite) alarmTopic(arn func(string) string) (awskms.Key, awssns.To
 			Resources:  jsii.Strings("*"),
 		}), jsii.Bool(false))
 	}
-	key.AddToResourcePolicy(awsiam.PolicyStatement_FromJson(s.prot.keyStatement(arn).json()), jsii.Bool(false))
-	key.AddToResourcePolicy(awsiam.PolicyStatement_FromJson(createGrantForAWSOnly.json()), jsii.Bool(false))
+	key.AddToResourcePolicy(awsiam.PolicyStatement_FromJson(s.prot.KeyStatement(arn).JSON()), jsii.Bool(false))
+	key.AddToResourcePolicy(awsiam.PolicyStatement_FromJson(plan.CreateGrantForAWSOnly().JSON()), jsii.Bool(false))
 	topic := awssns.NewTopic(s.scope, jsii.String("JournalAlarms"), &awssns.TopicProps{
 		DisplayName: jsii.String("appendonly journal alarms"),
 		MasterKey:   key,

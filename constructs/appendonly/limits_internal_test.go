@@ -3,6 +3,7 @@ package appendonly
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/appendonly/appendonly/internal/plan"
 	"strings"
 	"testing"
 
@@ -41,7 +42,7 @@ func asWritten(s string) string { return s }
 // policySize is the bound validation computes for p's resource policy,
 // deployed with CDK's default synthesizer.
 func policySize(p *Props) int {
-	return resourcePolicySize(nil, newProtection(p, []string{defaultDeployer}).resourceStatements(asWritten))
+	return plan.ResourcePolicySize(nil, newProtection(p, []string{defaultDeployer}).ResourceStatements(asWritten))
 }
 
 func TestDefaultResourcePolicyIsWellUnderTheLimit(t *testing.T) {
@@ -111,7 +112,7 @@ func TestSizeBoundMatchesSynthesizedPolicy(t *testing.T) {
 			if c.caller != nil {
 				resolvedCaller = stack.Resolve(c.caller)
 			}
-			bound := resourcePolicySize(resolvedCaller, newProtection(p, deployers).resourceStatements(asWritten))
+			bound := plan.ResourcePolicySize(resolvedCaller, newProtection(p, deployers).ResourceStatements(asWritten))
 			if _, err := NewTable(stack, "Ledger", p); err != nil {
 				t.Fatal(err)
 			}

@@ -1,9 +1,7 @@
 package appendonly
 
 import (
-	"fmt"
-	"regexp"
-	"strings"
+	"github.com/appendonly/appendonly/internal/plan"
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -304,87 +302,23 @@ type JournalProps struct {
 
 // Defaults of JournalProps.
 const (
-	DefaultJournalRetentionDays = 2555
-	DefaultCheckpointInterval   = 60 * time.Second
-	DefaultJournalBatchSize     = 1000
-	DefaultMonitorInterval      = 15 * time.Minute
+	DefaultJournalRetentionDays = plan.DefaultJournalRetentionDays
+	DefaultCheckpointInterval   = plan.DefaultCheckpointInterval
+	DefaultJournalBatchSize     = plan.DefaultJournalBatchSize
+	DefaultMonitorInterval      = plan.DefaultMonitorInterval
 )
 
-func (j *JournalProps) retentionDays() int {
-	if j.RetentionDays == 0 {
-		return DefaultJournalRetentionDays
-	}
-	return j.RetentionDays
-}
-
-func (j *JournalProps) interval() time.Duration {
-	if j.CheckpointInterval == 0 {
-		return DefaultCheckpointInterval
-	}
-	return j.CheckpointInterval
-}
-
-func (j *JournalProps) monitorInterval() time.Duration {
-	if j.MonitorInterval == 0 {
-		return DefaultMonitorInterval
-	}
-	return j.MonitorInterval
-}
-
-func (j *JournalProps) batchSize() int {
-	if j.BatchSize == 0 {
-		return DefaultJournalBatchSize
-	}
-	return j.BatchSize
-}
-
-var bucketNameRe = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
-
-// validateJournal checks the journal's props, naming each as Journal.<field>.
-func validateJournal(props *Props) []error {
-	j := props.Journal
-	var errs []error
-	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	if props.ExistingTable != nil {
-		add("Journal: needs a table the construct creates: it sets the table's stream; ExistingTable is not supported")
-	}
-	if props.Enforcement != EnforceTableWide {
-		add("Journal: needs Enforcement EnforceTableWide: the journal's bucket and key let only the deployer change their protection")
-	}
-	if tp := props.TableProps; tp != nil && tp.Stream != "" && tp.Stream != awsdynamodb.StreamViewType_NEW_AND_OLD_IMAGES {
-		add("TableProps.Stream: %s with Journal: the journal needs NEW_AND_OLD_IMAGES (to keep the old image of a changed item); leave it unset", tp.Stream)
-	}
-	switch j.Lock {
-	case ObjectLockGovernance, ObjectLockCompliance:
-	default:
-		add("Journal.Lock: %d is not a mode: ObjectLockGovernance (the default) or ObjectLockCompliance", int(j.Lock))
-	}
-	if d := j.retentionDays(); d < 1 || d > maxBackupDays {
-		add("Journal.RetentionDays: %d is out of range: 1 to %d days", j.RetentionDays, maxBackupDays)
-	}
-	if j.AccessLogsPrefix != "" && j.AccessLogsBucket == nil {
-		add("Journal.AccessLogsPrefix: set without Journal.AccessLogsBucket: give the bucket the access logs go to")
-	}
-	if j.VpcSubnets != nil && j.Vpc == nil {
-		add("Journal.VpcSubnets: set without Journal.Vpc: give the VPC whose subnets the journal's functions use")
-	}
-	if i := j.interval(); i < 10*time.Second || i > 10*time.Minute || i%time.Second != 0 {
-		add("Journal.CheckpointInterval: %v is out of range: 10s to 10m, in whole seconds", j.CheckpointInterval)
-	}
-	if i := j.monitorInterval(); i < 5*time.Minute || i > 24*time.Hour || i%time.Minute != 0 {
-		add("Journal.MonitorInterval: %v is out of range: 5m to 24h, in whole minutes", j.MonitorInterval)
-	}
-	if b := j.batchSize(); b < 1 || b > 10000 {
-		add("Journal.BatchSize: %d is out of range: 1 to 10000", j.BatchSize)
-	}
-	if j.Stack != nil {
-		if tp := props.TableProps; tp == nil || tp.TableName == nil || isToken(*tp.TableName) {
-			add("Journal.Stack: a journal in another account needs TableProps.TableName: its account names the table before it exists " +
-				"(never add a name to a deployed table: that replaces it)")
+// plan is j as plain values, with what of props (nil once validated) it
+// depends on.
+func (j *JournalProps) plan(props *Props) plan.Journal {
+	p := plan.Journal{Lock: int(j.Lock), RetentionDays: j.RetentionDays, CheckpointInterval: j.CheckpointInterval,
+		BatchSize: j.BatchSize, BucketName: j.BucketName, MonitorInterval: j.MonitorInterval, OtherStack: j.Stack != nil,
+		Vpc: j.Vpc != nil, VpcSubnets: j.VpcSubnets != nil, AccessLogsBucket: j.AccessLogsBucket != nil, AccessLogsPrefix: j.AccessLogsPrefix}
+	if props != nil {
+		p.ExistingTable, p.TableWide = props.ExistingTable != nil, props.Enforcement == EnforceTableWide
+		if tp := props.TableProps; tp != nil && tp.TableName != nil && !plan.IsToken(*tp.TableName) {
+			p.TableName = true
 		}
 	}
-	if n := j.BucketName; n != "" && !isToken(n) && (!bucketNameRe.MatchString(n) || strings.Contains(n, "..")) {
-		add("Journal.BucketName: %q is not a valid bucket name: 3 to 63 characters of a-z, 0-9, '.' and '-', starting and ending with a letter or digit", n)
-	}
-	return errs
+	return p
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/appendonly/appendonly/check"
+	"github.com/appendonly/appendonly/internal/plan"
 	"slices"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -19,7 +20,7 @@ import (
 // fix the logical ids of what it creates. A changed id replaces the resource.
 const (
 	// DefaultRecoveryPeriodDays is the point-in-time recovery window.
-	DefaultRecoveryPeriodDays = 35
+	DefaultRecoveryPeriodDays = plan.DefaultRecoveryPeriodDays
 
 	// DefaultEncryption encrypts a new table with the AWS managed key for
 	// DynamoDB (alias/aws/dynamodb), which nobody in the account can
@@ -113,7 +114,7 @@ func NewTable(scope constructs.Construct, id string, props *Props) (*Table, erro
 	reg := registryOf(scope)
 	// The stack, asked of the kernel once for everything NewTable does.
 	stack := awscdk.Stack_Of(scope)
-	var prot protection
+	var prot plan.Protection
 	var callerDoc any
 	if props.Enforcement == EnforceTableWide {
 		deployers, err := reg.deployersOf(stack, props)
@@ -163,7 +164,7 @@ func NewTable(scope constructs.Construct, id string, props *Props) (*Table, erro
 	t.policy = awsiam.NewManagedPolicy(t, jsii.String(policyID), &awsiam.ManagedPolicyProps{
 		ManagedPolicyName: optional(props.ManagedPolicyName),
 		Description:       jsii.String(managedPolicyPurpose),
-		Document:          policyDocument(t.statements(accessAppend | accessRead)),
+		Document:          policyDocument(t.statements(plan.Append | plan.Read)),
 	})
 	suppressNag(t.policy, indexWildcardSuppression)
 	if props.ExistingTable != nil {
@@ -204,104 +205,59 @@ func NewTable(scope constructs.Construct, id string, props *Props) (*Table, erro
 	return t, nil
 }
 
-// tablePlan is what a new table must be, worked out from props in plain
-// Go: createTable builds the table from it, and the guard checks the final
-// template against it.
-type tablePlan struct {
-	billing            awsdynamodb.BillingMode
-	encryption         awsdynamodb.TableEncryption
-	pitrDays           float64
-	removal            awscdk.RemovalPolicy
-	deletionProtection bool
-	stream             awsdynamodb.StreamViewType // what the journal needs, or ""
-}
-
-// planTable applies the construct's defaults and what append-only
-// requires to validated props.
-func planTable(props *Props) tablePlan {
+// tableInput is what of props decides the new table, as plain values.
+func tableInput(props *Props) plan.TableInput {
 	tp := props.TableProps
-	p := tablePlan{billing: tp.BillingMode, encryption: tp.Encryption, pitrDays: DefaultRecoveryPeriodDays, removal: tp.RemovalPolicy}
-	// Defaults the user may override.
-	if p.billing == "" {
-		p.billing = awsdynamodb.BillingMode_PAY_PER_REQUEST
+	in := plan.TableInput{Name: tp.TableName, TTL: tp.TimeToLiveAttribute != nil, Removal: string(tp.RemovalPolicy),
+		//lint:ignore SA1019 users may still set the deprecated field; false must be rejected
+		DeletionProtection: tp.DeletionProtection, PITR: tp.PointInTimeRecovery,
+		KeyGiven: tp.EncryptionKey != nil, Encryption: string(tp.Encryption), Billing: string(tp.BillingMode), Stream: string(tp.Stream),
+		UnsafeRemoval: props.UnsafeAllowTableRemoval, Journal: props.Journal != nil}
+	if tp.ReplicationRegions != nil {
+		in.Replicas = len(*tp.ReplicationRegions)
 	}
-	if p.encryption == "" {
-		p.encryption = DefaultEncryption
+	for _, k := range []struct {
+		a   *awsdynamodb.Attribute
+		dst **plan.Attribute
+	}{{tp.PartitionKey, &in.PartitionKey}, {tp.SortKey, &in.SortKey}} {
+		if k.a != nil {
+			*k.dst = &plan.Attribute{Name: deref(k.a.Name), Type: string(k.a.Type)}
+		}
 	}
-	if s := tp.PointInTimeRecoverySpecification; s != nil && s.RecoveryPeriodInDays != nil {
-		p.pitrDays = *s.RecoveryPeriodInDays
+	if s := tp.PointInTimeRecoverySpecification; s != nil {
+		in.PITRSpec, in.PITREnabled, in.PITRDays = true, s.PointInTimeRecoveryEnabled, s.RecoveryPeriodInDays
 	}
-	// What append-only requires; validation has rejected anything weaker.
-	if props.Journal != nil {
-		p.stream = awsdynamodb.StreamViewType_NEW_AND_OLD_IMAGES
-	}
-	unsafeRemoval := props.UnsafeAllowTableRemoval
-	if !unsafeRemoval || p.removal == "" {
-		p.removal = awscdk.RemovalPolicy_RETAIN
-	}
-	// Deletion protection follows the removal policy unless set: a table
-	// that `cdk destroy` is meant to delete must not be protected from it.
-	p.deletionProtection = p.removal != awscdk.RemovalPolicy_DESTROY
-	if unsafeRemoval && tp.DeletionProtection != nil {
-		p.deletionProtection = *tp.DeletionProtection
-	}
-	return p
+	return in
 }
 
 // tableProps are the user's TableProps with the plan applied: a shallow
 // copy, so that the caller's struct is not changed.
-func (p tablePlan) tableProps(user *awsdynamodb.TableProps) awsdynamodb.TableProps {
+func tableProps(p plan.Table, user *awsdynamodb.TableProps) awsdynamodb.TableProps {
 	tp := *user
-	tp.BillingMode, tp.Encryption, tp.RemovalPolicy = p.billing, p.encryption, p.removal
-	if p.stream != "" {
-		tp.Stream = p.stream
+	tp.BillingMode, tp.Encryption, tp.RemovalPolicy = awsdynamodb.BillingMode(p.Billing), awsdynamodb.TableEncryption(p.Encryption), awscdk.RemovalPolicy(p.Removal)
+	if p.Stream != "" {
+		tp.Stream = awsdynamodb.StreamViewType(p.Stream)
 	}
 	tp.TimeToLiveAttribute = nil
 	//lint:ignore SA1019 the deprecated field is cleared so that only the specification below applies
 	tp.PointInTimeRecovery = nil
 	tp.PointInTimeRecoverySpecification = &awsdynamodb.PointInTimeRecoverySpecification{
 		PointInTimeRecoveryEnabled: jsii.Bool(true),
-		RecoveryPeriodInDays:       jsii.Number(p.pitrDays),
+		RecoveryPeriodInDays:       jsii.Number(p.PITRDays),
 	}
-	tp.DeletionProtection = jsii.Bool(p.deletionProtection)
+	tp.DeletionProtection = jsii.Bool(p.DeletionProtection)
 	return tp
-}
-
-// invariants are what the guard checks of the table in the final template.
-func (p tablePlan) invariants(props *Props, streamPolicy bool) []wantProp {
-	out := []wantProp{
-		{path: []string{"PointInTimeRecoverySpecification"},
-			value: map[string]any{"PointInTimeRecoveryEnabled": true, "RecoveryPeriodInDays": p.pitrDays}},
-		{path: []string{"TimeToLiveSpecification"}},
-	}
-	if p.deletionProtection {
-		out = append(out, wantProp{path: []string{"DeletionProtectionEnabled"}, value: true})
-	}
-	if p.encryption == awsdynamodb.TableEncryption_AWS_MANAGED {
-		// A customer managed key is checked as a part of its own (the
-		// table's key must be it).
-		out = append(out, wantProp{path: []string{"SSESpecification"}, value: map[string]any{"SSEEnabled": true}})
-	}
-	switch {
-	case p.stream != "" && streamPolicy:
-		// The stream's resource policy, which lets a journal in another
-		// account read it, is beside it; the feed check reports it removed.
-		out = append(out, wantProp{path: []string{"StreamSpecification", "StreamViewType"}, value: string(p.stream)})
-	case p.stream != "":
-		out = append(out, wantProp{path: []string{"StreamSpecification"}, value: map[string]any{"StreamViewType": string(p.stream)}})
-	}
-	return out
 }
 
 // createTable creates the hardened table: the user's TableProps merged over
 // the construct's defaults, then the settings append-only requires.
-func (t *Table) createTable(props *Props, prot protection) {
-	plan := planTable(props)
-	tp := plan.tableProps(props.TableProps)
+func (t *Table) createTable(props *Props, prot plan.Protection) {
+	pl := tableInput(props).Plan()
+	tp := tableProps(pl, props.TableProps)
 
 	arn := t.registry.templateArn
 	var keyProt *protected
-	var rpStmts []statement
+	var rpStmts []plan.Statement
 	if tp.Encryption == awsdynamodb.TableEncryption_CUSTOMER_MANAGED {
 		if tp.EncryptionKey == nil {
 			tp.EncryptionKey = awskms.NewKey(t, jsii.String(keyID), &awskms.KeyProps{
@@ -309,16 +265,16 @@ func (t *Table) createTable(props *Props, prot protection) {
 				EnableKeyRotation: jsii.Bool(true),
 				RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
 			})
-			tp.EncryptionKey.AddToResourcePolicy(awsiam.PolicyStatement_FromJson(createGrantForAWSOnly.json()), jsii.Bool(false))
+			tp.EncryptionKey.AddToResourcePolicy(awsiam.PolicyStatement_FromJson(plan.CreateGrantForAWSOnly().JSON()), jsii.Bool(false))
 			keyProt = &protected{what: "key", retain: true,
-				stmts: []statement{createGrantForAWSOnly}}
+				stmts: []plan.Statement{plan.CreateGrantForAWSOnly()}}
 		} else if tp.EncryptionKey.Node().DefaultChild() != nil {
 			tp.EncryptionKey.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN)
 			keyProt = &protected{what: "key", retain: true}
 		}
 		if props.Enforcement == EnforceTableWide {
-			ks := prot.keyStatement(arn)
-			added := tp.EncryptionKey.AddToResourcePolicy(awsiam.PolicyStatement_FromJson(ks.json()), jsii.Bool(true))
+			ks := prot.KeyStatement(arn)
+			added := tp.EncryptionKey.AddToResourcePolicy(awsiam.PolicyStatement_FromJson(ks.JSON()), jsii.Bool(true))
 			if added != nil && added.StatementAdded != nil && *added.StatementAdded && keyProt != nil {
 				keyProt.stmts = append(keyProt.stmts, ks)
 			}
@@ -331,7 +287,7 @@ func (t *Table) createTable(props *Props, prot protection) {
 		}
 	}
 	if props.Enforcement == EnforceTableWide {
-		stmts := prot.resourceStatements(arn)
+		stmts := prot.ResourceStatements(arn)
 		if t.cross != nil {
 			stmts = append(stmts, t.cross.tableStatement(arn), t.cross.monitorStatement(arn))
 		}
@@ -343,7 +299,7 @@ func (t *Table) createTable(props *Props, prot protection) {
 			// is not changed.
 			doc := awsiam.PolicyDocument_FromJson(tp.ResourcePolicy.ToJSON())
 			for _, s := range stmts {
-				doc.AddStatements(awsiam.PolicyStatement_FromJson(s.json()))
+				doc.AddStatements(awsiam.PolicyStatement_FromJson(s.JSON()))
 			}
 			tp.ResourcePolicy = doc
 		}
@@ -356,15 +312,15 @@ func (t *Table) createTable(props *Props, prot protection) {
 	}
 	if t.cross != nil {
 		cfn.AddPropertyOverride(jsii.String("StreamSpecification.ResourcePolicy"), map[string]any{
-			"PolicyDocument": map[string]any{"Version": "2012-10-17", "Statement": []any{t.cross.streamStatement(arn).json()}}})
+			"PolicyDocument": map[string]any{"Version": "2012-10-17", "Statement": []any{t.cross.streamStatement(arn).JSON()}}})
 	}
 	t.cfnTable = cfn
-	if name := deref(tp.TableName); !isToken(name) {
+	if name := deref(tp.TableName); !plan.IsToken(name) {
 		t.literalName = name
 	}
 	t.table, t.created = table, table
 	t.protected = append(t.protected, protected{what: "table", el: cfn,
-		retain: plan.removal == awscdk.RemovalPolicy_RETAIN, props: plan.invariants(props, t.cross != nil), stmts: rpStmts})
+		retain: pl.Removal == "RETAIN", props: pl.Wants(t.cross != nil), stmts: rpStmts})
 	if tp.Encryption == awsdynamodb.TableEncryption_CUSTOMER_MANAGED {
 		t.key = tp.EncryptionKey
 		if keyProt != nil {
@@ -375,79 +331,22 @@ func (t *Table) createTable(props *Props, prot protection) {
 	t.readRefs(tp.Stream != "")
 }
 
-// statement is an IAM policy statement in plain Go. The construct builds
-// its policies from these and converts each document in one jsii call, which
-// keeps NewTable's round trips to the jsii kernel few.
-type statement struct {
-	sid       string
-	effect    string
-	principal any // for resource policies
-	actions   []string
-	resources []string
-	// notResources replaces resources: every resource but these.
-	notResources []string
-	condition    map[string]any
+func policyDocument(stmts []plan.Statement) awsiam.PolicyDocument {
+	return awsiam.PolicyDocument_FromJson(plan.Document(stmts))
 }
-
-// json is the statement as CDK renders it: a list of one is a single value.
-func (s statement) json() map[string]any {
-	m := map[string]any{
-		"Sid":    s.sid,
-		"Effect": s.effect,
-		"Action": oneOrList(s.actions),
-	}
-	if s.notResources != nil {
-		m["NotResource"] = oneOrList(s.notResources)
-	} else {
-		m["Resource"] = oneOrList(s.resources)
-	}
-	if s.principal != nil {
-		m["Principal"] = s.principal
-	}
-	if s.condition != nil {
-		m["Condition"] = s.condition
-	}
-	return m
-}
-
-func oneOrList(l []string) any {
-	if len(l) == 1 {
-		return l[0]
-	}
-	return l
-}
-
-func policyDocument(stmts []statement) awsiam.PolicyDocument {
-	list := make([]any, len(stmts))
-	for i, s := range stmts {
-		list[i] = s.json()
-	}
-	return awsiam.PolicyDocument_FromJson(map[string]any{"Version": "2012-10-17", "Statement": list})
-}
-
-type access int
-
-const (
-	accessAppend access = 1 << iota
-	accessRead
-	accessStream
-)
 
 // refs are the ARNs the statements name, as token strings, read from the
 // jsii kernel once per table.
 type refs struct {
-	table       string
-	globalTable string
-	stream      string // empty without a stream
-	key         string // empty without a customer managed key
+	plan.Refs
 	// The journal's sequencer, its mapping and its role: empty without a
 	// journal.
 	sequencer, sequencerMapping, sequencerRole, monitor, monitorRole string
 }
 
 func (t *Table) readRefs(hasStream bool) {
-	t.refs.table = *t.table.TableArn()
-	t.refs.globalTable = *t.stack.FormatArn(&awscdk.ArnComponents{
+	t.refs.Table = *t.table.TableArn()
+	t.refs.GlobalTable = *t.stack.FormatArn(&awscdk.ArnComponents{
 		Service:      jsii.String("dynamodb"),
 		Region:       jsii.String(""),
 		Resource:     jsii.String("global-table"),
@@ -455,56 +354,22 @@ func (t *Table) readRefs(hasStream bool) {
 	})
 	if hasStream {
 		if arn := t.table.TableStreamArn(); arn != nil {
-			t.refs.stream = *arn
+			t.refs.Stream = *arn
 		}
 	}
 	if t.key != nil {
-		t.refs.key = *t.key.KeyArn()
+		t.refs.Key = *t.key.KeyArn()
 	}
 }
 
 // statements returns the identity-policy statements for the access asked
 // for, always followed by the deny statements.
-func (t *Table) statements(a access) []statement {
-	return append(t.allowStatements(a), t.denyStatements()...)
+func (t *Table) statements(a plan.Access) []plan.Statement {
+	return append(t.refs.Allow(a), t.denyStatements()...)
 }
 
-func (t *Table) allowStatements(a access) []statement {
-	arn := t.refs.table
-	allow := func(sid string, actions []string, resources ...string) statement {
-		return statement{sid: sid, effect: "Allow", actions: actions, resources: resources}
-	}
-	var out []statement
-	if a&accessAppend != 0 {
-		out = append(out, allow(SidAppend, appendActions, arn))
-	}
-	if a&accessRead != 0 {
-		out = append(out, allow(SidRead, readActions, arn, arn+"/index/*"))
-	}
-	if a&accessStream != 0 {
-		out = append(out, allow(SidReadStream, streamReadActions, t.refs.stream))
-	}
-	if t.refs.key != "" {
-		if a&accessAppend != 0 {
-			out = append(out, allow(SidUseKeyToAppend, keyAppendActions, t.refs.key))
-		} else {
-			out = append(out, allow(SidUseKeyToRead, keyReadActions, t.refs.key))
-		}
-	}
-	return out
-}
-
-func (t *Table) denyStatements() []statement {
-	arn := t.refs.table
-	out := []statement{
-		{sid: SidDenyItemMutations, effect: "Deny", actions: itemMutationActions,
-			resources: []string{arn, arn + "/*"}}, // indexes, streams, backups, exports
-		{sid: SidDenyDataLoss, effect: "Deny", actions: dataLossControlActions,
-			resources: []string{arn, arn + "/*", t.refs.globalTable}},
-	}
-	if t.refs.key != "" {
-		out = append(out, statement{sid: SidDenyKeyLoss, effect: "Deny", actions: keyDenyActions, resources: []string{t.refs.key}})
-	}
+func (t *Table) denyStatements() []plan.Statement {
+	out := t.refs.Deny()
 	if t.journal != nil && t.journal.control != nil {
 		out = append(out, *t.journal.control)
 	}
@@ -523,13 +388,13 @@ func (t *Table) denyStatements() []statement {
 // MaxManagedPolicyChars, MaxManagedPoliciesPerPrincipal) is not written: an
 // error on the grantee, naming the limit, fails synthesis instead.
 func (t *Table) GrantAppend(grantee awsiam.IGrantable) awsiam.Grant {
-	return t.grant(grantee, accessAppend)
+	return t.grant(grantee, plan.Append)
 }
 
 // GrantRead lets grantee read items, and gives it the same explicit denies
 // the managed policy carries, as GrantAppend does.
 func (t *Table) GrantRead(grantee awsiam.IGrantable) awsiam.Grant {
-	return t.grant(grantee, accessRead)
+	return t.grant(grantee, plan.Read)
 }
 
 // ErrNoStream is returned by GrantStreamRead for a table without a stream.
@@ -540,10 +405,10 @@ var ErrNoStream = errors.New("appendonly: the table has no stream: set TableProp
 // granted: it cannot be scoped to one table. It returns ErrNoStream if the
 // table has no stream.
 func (t *Table) GrantStreamRead(grantee awsiam.IGrantable) (awsiam.Grant, error) {
-	if t.refs.stream == "" {
+	if t.refs.Stream == "" {
 		return nil, ErrNoStream
 	}
-	return t.grant(grantee, accessStream), nil
+	return t.grant(grantee, plan.Stream), nil
 }
 
 // DynamoTable is the table, created or brought with Props.ExistingTable.

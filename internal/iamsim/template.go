@@ -44,6 +44,7 @@ var nameProperty = map[string]string{
 	"AWS::IAM::Group":         "GroupName",
 	"AWS::IAM::ManagedPolicy": "ManagedPolicyName",
 	"AWS::Lambda::Function":   "FunctionName",
+	"AWS::S3::Bucket":         "BucketName",
 }
 
 func (e *Env) resource(id string) (typ string, props map[string]any, err error) {
@@ -101,6 +102,12 @@ func (e *Env) Arn(id string) (string, error) {
 		return KeyArn(name), nil
 	case "AWS::Lambda::Function":
 		return fmt.Sprintf("arn:%s:lambda:%s:%s:function:%s", Partition, Region, Account, name), nil
+	case "AWS::S3::Bucket":
+		return fmt.Sprintf("arn:%s:s3:::%s", Partition, strings.ToLower(name)), nil
+	case "AWS::Logs::LogGroup":
+		return fmt.Sprintf("arn:%s:logs:%s:%s:log-group:%s:*", Partition, Region, Account, name), nil
+	case "AWS::SNS::Topic":
+		return fmt.Sprintf("arn:%s:sns:%s:%s:%s", Partition, Region, Account, name), nil
 	case "AWS::Lambda::EventSourceMapping":
 		return fmt.Sprintf("arn:%s:lambda:%s:%s:event-source-mapping:%s", Partition, Region, Account, mappingUUID(id)), nil
 	}
@@ -173,6 +180,9 @@ func (e *Env) intrinsic(fn string, arg any) (any, error) {
 		switch typ {
 		case "AWS::IAM::ManagedPolicy":
 			return e.Arn(id)
+		case "AWS::S3::Bucket":
+			name, err := e.Name(id)
+			return strings.ToLower(name), err
 		case "AWS::Lambda::EventSourceMapping":
 			return mappingUUID(id), nil
 		}
