@@ -103,14 +103,14 @@ func (t *Table) createJournal(j *JournalProps, site *journalSite, sequencerDir s
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
 		Description: jsii.String("The journal's sequencer: reads the table's stream, writes the journal, signs its checkpoints."),
 		// Across accounts, the stream's resource policy names it.
-		RoleName: site.roleName(func(c *crossAccount) string { return c.sequencerRole }),
+		RoleName: site.roleName(func(c *plan.CrossAccount) string { return c.SequencerRole }),
 	})
 
 	// The monitor's role, named in the bucket policy.
 	monitorRole := awsiam.NewRole(scope, jsii.String("MonitorRole"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
 		Description: jsii.String("The journal's monitor: verifies what was appended since it last did, reads the new items, keeps its checkpoint."),
-		RoleName:    site.roleName(func(c *crossAccount) string { return c.monitorRole }),
+		RoleName:    site.roleName(func(c *plan.CrossAccount) string { return c.MonitorRole }),
 	})
 	monitorArn := *monitorRole.RoleArn()
 
@@ -403,9 +403,9 @@ func (t *Table) GrantJournalRead(grantee awsiam.IGrantable) (awsiam.Grant, error
 	}
 	if t.cross != nil {
 		c, ok := grantee.(constructs.IConstruct)
-		if !ok || *awscdk.Stack_Of(c).Account() != t.cross.journalAccount {
+		if !ok || *awscdk.Stack_Of(c).Account() != t.cross.JournalAccount {
 			return nil, fmt.Errorf("%w: the journal of %s is in account %s: grant a principal of that account's stack, "+
-				"and the table's reads in the table's account with GrantRead", ErrJournalElsewhere, *t.Node().Path(), t.cross.journalAccount)
+				"and the table's reads in the table's account with GrantRead", ErrJournalElsewhere, *t.Node().Path(), t.cross.JournalAccount)
 		}
 		g := t.journal.bucket.GrantRead(grantee, nil)
 		return g.Combine(t.journal.key.Grant(grantee, jsii.String("kms:GetPublicKey"))), nil

@@ -31,7 +31,7 @@ func (s *journalSite) createMonitor(t *Table, j *JournalProps, dir string, role 
 	}
 	table := t.refs.Table
 	if s.cross != nil {
-		table = t.registry.templateArn(s.cross.tableArn())
+		table = t.registry.templateArn(s.cross.TableArn())
 	}
 	perms := []plan.Statement{
 		allow("ReadJournal", []string{"s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "s3:ListBucketVersions"},

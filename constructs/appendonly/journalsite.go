@@ -1,7 +1,6 @@
 package appendonly
 
 import (
-	"crypto/sha256"
 	"fmt"
 	"github.com/appendonly/appendonly/check"
 	"github.com/appendonly/appendonly/internal/plan"
@@ -36,82 +35,12 @@ type journalSite struct {
 	// origin is the table's ARN (the log's origin) and stream its stream's,
 	// as the journal's template writes them.
 	origin, stream string
-	cross          *crossAccount
+	cross          *plan.CrossAccount
 	// logsKey encrypts the journal's log groups, made with the first.
 	logsKey awskms.Key
 	// vpc and subnets place the journal's functions (JournalProps.Vpc).
 	vpc     awsec2.IVpc
 	subnets *awsec2.SubnetSelection
-}
-
-// crossAccount is what the table's account and a journal in another account
-// say of each other: only names, since CloudFormation cannot reference
-// across accounts.
-type crossAccount struct {
-	tableAccount, journalAccount, region, tableName string
-	// Role names in the journal's account: the sequencer's, which the
-	// stream's resource policy lets read the stream, and the stream
-	// lookup's, which the table's lets describe the table.
-	sequencerRole, lookupRole, monitorRole string
-}
-
-// newCrossAccount checks that the table's stack and the journal's can hold
-// a journal in another account, and names what they share.
-func newCrossAccount(tableStack, journalStack awscdk.Stack, tableName string) (*crossAccount, error) {
-	c := &crossAccount{tableAccount: *tableStack.Account(), journalAccount: *journalStack.Account(), region: *tableStack.Region(), tableName: tableName}
-	jRegion := *journalStack.Region()
-	switch {
-	case plan.IsToken(c.tableAccount) || plan.IsToken(c.region) || plan.IsToken(c.journalAccount) || plan.IsToken(jRegion):
-		return nil, fmt.Errorf("Journal.Stack: the table's stack and the journal's both need an explicit env (account and Region): " +
-			"each account's policies name the other")
-	case c.journalAccount == c.tableAccount:
-		return nil, fmt.Errorf("Journal.Stack: the journal's stack is in the table's account %s: give a stack in another account, "+
-			"or leave Stack unset to keep the journal beside the table", c.tableAccount)
-	case jRegion != c.region:
-		return nil, fmt.Errorf("Journal.Stack: the journal's stack is in %s, the table's in %s: a Lambda function reads a stream of its own Region", jRegion, c.region)
-	}
-	h := fmt.Sprintf("%x", sha256.Sum256([]byte(c.tableAccount+":"+c.region+":"+tableName)))[:12]
-	c.sequencerRole, c.lookupRole, c.monitorRole = "appendonly-sequencer-"+h, "appendonly-stream-lookup-"+h, "appendonly-monitor-"+h
-	return c, nil
-}
-
-func (c *crossAccount) tableArn() string {
-	return "arn:${AWS::Partition}:dynamodb:" + c.region + ":" + c.tableAccount + ":table/" + c.tableName
-}
-
-func (c *crossAccount) journalRoot() string {
-	return "arn:${AWS::Partition}:iam::" + c.journalAccount + ":root"
-}
-
-func (c *crossAccount) roleArn(name string) string {
-	return "arn:${AWS::Partition}:iam::" + c.journalAccount + ":role/" + name
-}
-
-// tableStatement lets the journal's stream lookup describe the table, to
-// learn its stream's ARN at deploy: the table's resource policy, where "*"
-// is the table itself.
-func (c *crossAccount) tableStatement(arn func(string) string) plan.Statement {
-	return plan.Statement{Sid: SidJournalDescribesTable, Effect: "Allow", Principal: map[string]any{"AWS": arn(c.journalRoot())},
-		Actions: []string{"dynamodb:DescribeTable"}, Resources: []string{"*"},
-		Condition: map[string]any{"ArnEquals": map[string]any{"aws:PrincipalArn": arn(c.roleArn(c.lookupRole))}}}
-}
-
-// monitorStatement lets the journal's monitor read the table's items by
-// key, to compare them with what was journaled: the table's resource
-// policy.
-func (c *crossAccount) monitorStatement(arn func(string) string) plan.Statement {
-	return plan.Statement{Sid: SidJournalMonitorReads, Effect: "Allow", Principal: map[string]any{"AWS": arn(c.journalRoot())},
-		Actions: []string{"dynamodb:GetItem"}, Resources: []string{"*"},
-		Condition: map[string]any{"ArnEquals": map[string]any{"aws:PrincipalArn": arn(c.roleArn(c.monitorRole))}}}
-}
-
-// streamStatement lets the journal's sequencer read the table's stream:
-// the stream's resource policy, which Lambda's event source mapping in the
-// journal's account reads it through.
-func (c *crossAccount) streamStatement(arn func(string) string) plan.Statement {
-	return plan.Statement{Sid: SidJournalReadsStream, Effect: "Allow", Principal: map[string]any{"AWS": arn(c.journalRoot())},
-		Actions: []string{"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"}, Resources: []string{"*"},
-		Condition: map[string]any{"ArnEquals": map[string]any{"aws:PrincipalArn": arn(c.roleArn(c.sequencerRole))}}}
 }
 
 // newJournalSite decides where the journal goes. It creates nothing.
@@ -120,7 +49,7 @@ func (t *Table) newJournalSite(id string, props *Props, prot plan.Protection) (*
 	if j.Stack == nil {
 		return &journalSite{scope: t, stack: t.stack, prot: prot, vpc: j.Vpc, subnets: j.VpcSubnets}, nil
 	}
-	cross, err := newCrossAccount(t.stack, j.Stack, *props.TableProps.TableName)
+	cross, err := plan.NewCrossAccount(*t.stack.Account(), *t.stack.Region(), *j.Stack.Account(), *j.Stack.Region(), *props.TableProps.TableName)
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +60,7 @@ func (t *Table) newJournalSite(id string, props *Props, prot plan.Protection) (*
 		return nil, fmt.Errorf("Journal.Stack: %w", err)
 	}
 	return &journalSite{stack: j.Stack, prot: plan.Protection{Deployers: deployers}, cross: cross,
-		origin: t.registry.templateArn(cross.tableArn()), vpc: j.Vpc, subnets: j.VpcSubnets}, nil
+		origin: t.registry.templateArn(cross.TableArn()), vpc: j.Vpc, subnets: j.VpcSubnets}, nil
 }
 
 // place creates the site's scope: the table itself, or a construct of the
@@ -147,7 +76,7 @@ func (s *journalSite) place(t *Table, id string) {
 
 // roleName is the name a role of the journal must have across accounts,
 // where the table's account names it; nil (generated) otherwise.
-func (s *journalSite) roleName(name func(*crossAccount) string) *string {
+func (s *journalSite) roleName(name func(*plan.CrossAccount) string) *string {
 	if s.cross == nil {
 		return nil
 	}
@@ -165,13 +94,13 @@ func (s *journalSite) lookupStream(arn func(string) string, sequencerDir string)
 	role := awsiam.NewRole(s.scope, jsii.String("StreamLookupRole"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
 		Description: jsii.String("Describes the append-only table, in its account, to learn its stream's ARN."),
-		RoleName:    jsii.String(s.cross.lookupRole),
+		RoleName:    jsii.String(s.cross.LookupRole),
 	})
 	logs := s.logGroup("StreamLookupLogs", awscdk.RemovalPolicy_DESTROY)
 	policy := awsiam.NewManagedPolicy(s.scope, jsii.String("StreamLookupPolicy"), &awsiam.ManagedPolicyProps{
 		Description: jsii.String("Describe the append-only table across accounts, and write the lookup's logs."),
 		Document: policyDocument([]plan.Statement{
-			{Sid: "DescribeTable", Effect: "Allow", Actions: []string{"dynamodb:DescribeTable"}, Resources: []string{arn(s.cross.tableArn())}},
+			{Sid: "DescribeTable", Effect: "Allow", Actions: []string{"dynamodb:DescribeTable"}, Resources: []string{arn(s.cross.TableArn())}},
 			{Sid: "WriteLogs", Effect: "Allow", Actions: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, Resources: []string{*logs.LogGroupArn()}},
 		}),
 		Roles: &[]awsiam.IRole{role},

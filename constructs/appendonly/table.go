@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"github.com/appendonly/appendonly/check"
 	"github.com/appendonly/appendonly/internal/plan"
+	"github.com/appendonly/appendonly/internal/seqbuild"
 	"slices"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -85,7 +86,7 @@ type Table struct {
 	backupPlan  awsbackup.BackupPlan
 	literalName string // TableProps.TableName when it is not a token
 	journal     *journalResources
-	cross       *crossAccount // a journal in another account, or nil
+	cross       *plan.CrossAccount // a journal in another account, or nil
 	// protected are the resources the guard checks in the final template,
 	// the table first.
 	protected []protected
@@ -105,7 +106,7 @@ func NewTable(scope constructs.Construct, id string, props *Props) (*Table, erro
 	}
 	var sequencerDir string
 	if props.Journal != nil {
-		dir, err := buildSequencer()
+		dir, err := seqbuild.Build()
 		if err != nil {
 			return nil, fmt.Errorf("appendonly.NewTable %q: Journal: building the sequencer function: %w", id, err)
 		}
@@ -289,7 +290,7 @@ func (t *Table) createTable(props *Props, prot plan.Protection) {
 	if props.Enforcement == EnforceTableWide {
 		stmts := prot.ResourceStatements(arn)
 		if t.cross != nil {
-			stmts = append(stmts, t.cross.tableStatement(arn), t.cross.monitorStatement(arn))
+			stmts = append(stmts, t.cross.TableStatement(arn), t.cross.MonitorStatement(arn))
 		}
 		rpStmts = stmts
 		if tp.ResourcePolicy == nil {
@@ -312,7 +313,7 @@ func (t *Table) createTable(props *Props, prot plan.Protection) {
 	}
 	if t.cross != nil {
 		cfn.AddPropertyOverride(jsii.String("StreamSpecification.ResourcePolicy"), map[string]any{
-			"PolicyDocument": map[string]any{"Version": "2012-10-17", "Statement": []any{t.cross.streamStatement(arn).JSON()}}})
+			"PolicyDocument": map[string]any{"Version": "2012-10-17", "Statement": []any{t.cross.StreamStatement(arn).JSON()}}})
 	}
 	t.cfnTable = cfn
 	if name := deref(tp.TableName); !plan.IsToken(name) {

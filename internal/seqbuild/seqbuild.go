@@ -1,4 +1,7 @@
-package appendonly
+// Package seqbuild builds the journal's sequencer, the Lambda function's
+// bootstrap binary, with the local Go toolchain from this module's source:
+// reproducibly, and cached by a hash of what it is built from.
+package seqbuild
 
 import (
 	"crypto/sha256"
@@ -25,18 +28,19 @@ const (
 	sequencerGOARCH = "arm64"
 )
 
-var sequencerSources = []string{"cmd/sequencer", "internal/feed", "journal", "ledger"}
+// Sources are the directories, in this module, the binary is built from.
+var Sources = []string{"cmd/sequencer", "internal/feed", "journal", "ledger"}
 
-// buildSequencer returns a directory holding the sequencer's Lambda
+// Build returns a directory holding the sequencer's Lambda
 // bootstrap binary for linux/arm64. Builds are reproducible (-trimpath, no
 // VCS stamp, no build id), and cached by a hash of the Go version, the
 // module's go.mod and go.sum and the sources, so a warm synth only hashes.
-func buildSequencer() (string, error) {
-	dir, err := moduleDir()
+func Build() (string, error) {
+	dir, err := ModuleDir()
 	if err != nil {
 		return "", err
 	}
-	goVersion, err := goOutput("", "env", "GOVERSION")
+	goVersion, err := GoOutput("", "env", "GOVERSION")
 	if err != nil {
 		return "", err
 	}
@@ -66,7 +70,7 @@ func buildSequencer() (string, error) {
 	start := time.Now()
 	fmt.Fprintf(os.Stderr, "appendonly: building the journal's sequencer (go build %s, linux/%s): a minute or more the first time on a machine, cached after that in %s\n",
 		sequencerCmd, sequencerGOARCH, filepath.Dir(out))
-	cmd := buildCommand(dir, filepath.Join(tmp, "bootstrap"))
+	cmd := Command(dir, filepath.Join(tmp, "bootstrap"))
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build %s in %s: %v\n%s", sequencerCmd, dir, err, b)
 	}
@@ -79,18 +83,18 @@ func buildSequencer() (string, error) {
 	return out, nil
 }
 
-// buildCommand is the one way the sequencer is built.
-func buildCommand(moduleDir, out string) *exec.Cmd {
+// Command is the one way the sequencer is built.
+func Command(moduleDir, out string) *exec.Cmd {
 	cmd := exec.Command("go", "build", "-C", moduleDir, "-trimpath", "-buildvcs=false", "-tags", "lambda.norpc",
 		"-ldflags=-s -w -buildid=", "-o", out, sequencerCmd)
 	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH="+sequencerGOARCH, "CGO_ENABLED=0", "GOFLAGS=-mod=readonly")
 	return cmd
 }
 
-// moduleDir is where this module's source is: the repository itself, a
+// ModuleDir is where this module's source is: the repository itself, a
 // replace target, or the module cache.
-func moduleDir() (string, error) {
-	out, err := goOutput("", "list", "-m", "-json", modulePath)
+func ModuleDir() (string, error) {
+	out, err := GoOutput("", "list", "-m", "-json", modulePath)
 	if err != nil {
 		return "", err
 	}
@@ -110,7 +114,8 @@ func moduleDir() (string, error) {
 	return m.Dir, nil
 }
 
-func goOutput(dir string, args ...string) (string, error) {
+// GoOutput runs the go command in dir and returns its output.
+func GoOutput(dir string, args ...string) (string, error) {
 	cmd := exec.Command("go", args...)
 	cmd.Dir = dir
 	out, err := cmd.Output()
@@ -132,7 +137,7 @@ func sourceHash(dir, goVersion string) (string, error) {
 	for _, f := range []string{"go.mod", "go.sum"} {
 		files = append(files, filepath.Join(dir, f))
 	}
-	for _, pkg := range sequencerSources {
+	for _, pkg := range Sources {
 		err := filepath.WalkDir(filepath.Join(dir, pkg), func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err

@@ -1,4 +1,4 @@
-package appendonly
+package seqbuild
 
 import (
 	"bytes"
@@ -12,14 +12,14 @@ import (
 // cache, and compares the binaries byte for byte: the asset CloudFormation
 // deploys depends only on the source and the Go toolchain.
 func TestSequencerBuildIsReproducible(t *testing.T) {
-	dir, err := moduleDir()
+	dir, err := ModuleDir()
 	if err != nil {
 		t.Fatal(err)
 	}
 	var bins [][]byte
 	for i := 0; i < 2; i++ {
 		out := filepath.Join(t.TempDir(), "bootstrap")
-		cmd := buildCommand(dir, out)
+		cmd := Command(dir, out)
 		if b, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("%v\n%s", err, b)
 		}
@@ -32,7 +32,7 @@ func TestSequencerBuildIsReproducible(t *testing.T) {
 	if !bytes.Equal(bins[0], bins[1]) {
 		t.Errorf("two builds of the sequencer differ (%d and %d bytes)", len(bins[0]), len(bins[1]))
 	}
-	cached, err := buildSequencer()
+	cached, err := Build()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,12 +46,12 @@ func TestSequencerBuildIsReproducible(t *testing.T) {
 // sequencer: finding the module, asking the Go version, hashing the
 // sources, finding the cached binary.
 func BenchmarkBuildSequencerCached(b *testing.B) {
-	if _, err := buildSequencer(); err != nil {
+	if _, err := Build(); err != nil {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := buildSequencer(); err != nil {
+		if _, err := Build(); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -61,13 +61,13 @@ func BenchmarkBuildSequencerCached(b *testing.B) {
 // another module, with this module's source read-only (as in the module
 // cache): the sequencer still builds, from that source and its go.sum.
 func TestSequencerBuildsFromAReadOnlyDependency(t *testing.T) {
-	repo, err := moduleDir()
+	repo, err := ModuleDir()
 	if err != nil {
 		t.Fatal(err)
 	}
 	tmp := t.TempDir()
 	src := filepath.Join(tmp, "src")
-	for _, f := range append([]string{"go.mod", "go.sum"}, sequencerSources...) {
+	for _, f := range append([]string{"go.mod", "go.sum"}, Sources...) {
 		if err := os.CopyFS(filepath.Join(src, f), os.DirFS(filepath.Join(repo, f))); err != nil {
 			// go.mod and go.sum are files: copy them as such.
 			data, rerr := os.ReadFile(filepath.Join(repo, f))
@@ -95,14 +95,14 @@ func TestSequencerBuildsFromAReadOnlyDependency(t *testing.T) {
 	t.Cleanup(func() {
 		_ = filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error { _ = os.Chmod(p, 0o755); return nil })
 	})
-	gocache, err := goOutput("", "env", "GOCACHE")
+	gocache, err := GoOutput("", "env", "GOCACHE")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Chdir(app)
 	t.Setenv("GOCACHE", gocache)                            // Go's own build cache stays warm
 	t.Setenv("XDG_CACHE_HOME", filepath.Join(tmp, "cache")) // past the binary cache
-	dir, err := buildSequencer()
+	dir, err := Build()
 	if err != nil {
 		t.Fatal(err)
 	}
