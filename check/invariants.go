@@ -224,6 +224,9 @@ func sameJSON(a, b any) bool {
 }
 
 func normalize(v any) any {
+	if plainJSON(v) {
+		return norm(v)
+	}
 	data, err := json.Marshal(v)
 	if err != nil {
 		return v
@@ -235,17 +238,50 @@ func normalize(v any) any {
 	return norm(x)
 }
 
+// plainJSON reports whether v holds only what encoding/json decodes into an
+// any: such a value needs no round trip through JSON to be compared.
+func plainJSON(v any) bool {
+	switch v := v.(type) {
+	case nil, string, float64, bool:
+		return true
+	case []any:
+		for _, x := range v {
+			if !plainJSON(x) {
+				return false
+			}
+		}
+		return true
+	case map[string]any:
+		for _, x := range v {
+			if !plainJSON(x) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
 func norm(v any) any {
 	switch v := v.(type) {
 	case []any:
 		if len(v) == 1 {
 			return norm(v[0])
 		}
-		out := make([]any, len(v))
-		for i, x := range v {
-			out[i] = norm(x)
+		type keyed struct {
+			key string
+			v   any
 		}
-		sort.Slice(out, func(i, j int) bool { return compact(out[i]) < compact(out[j]) })
+		ks := make([]keyed, len(v))
+		for i, x := range v {
+			n := norm(x)
+			ks[i] = keyed{compact(n), n}
+		}
+		sort.Slice(ks, func(i, j int) bool { return ks[i].key < ks[j].key })
+		out := make([]any, len(v))
+		for i, k := range ks {
+			out[i] = k.v
+		}
 		return out
 	case map[string]any:
 		out := make(map[string]any, len(v))

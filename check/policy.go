@@ -67,9 +67,19 @@ func (e *evaluator) checkResource(s *stackTemplate, id string) []violation {
 	if len(docs) == 0 && len(arns) == 0 {
 		return nil
 	}
-	if e.acknowledged(s, id, r) {
+	out := e.grants(s, id, r, docs, arns, arnLocation)
+	// An acknowledgement is looked for only where there is something to
+	// acknowledge: finding the principals a policy is attached to reads the
+	// whole template.
+	if len(out) > 0 && e.acknowledged(s, id, r) {
 		return nil
 	}
+	return out
+}
+
+// grants are the write grants of resource id: its policy documents docs,
+// and the managed policies arns (at arnLocation) it attaches.
+func (e *evaluator) grants(s *stackTemplate, id string, r map[string]any, docs []docAt, arns []any, arnLocation string) []violation {
 	var out []violation
 	for _, p := range docs {
 		out = append(out, e.checkPolicy(s, id, r, p)...)

@@ -1,6 +1,8 @@
 package appendonly
 
 import (
+	"time"
+
 	"github.com/appendonly/appendonly/check"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -70,6 +72,8 @@ func (g *guard) RuleIds() *[]*string {
 // disk: each call into the kernel from inside a validation callback costs
 // about a millisecond.
 func (g *guard) Validate(ctx awscdk.IPolicyValidationContext) *awscdk.PolicyValidationPluginReport {
+	start := time.Now()
+	defer func() { g.registry.guardTime += time.Since(start) }()
 	fail := func(err error) *awscdk.PolicyValidationPluginReport {
 		return &awscdk.PolicyValidationPluginReport{Success: jsii.Bool(false), Violations: &[]*awscdk.PolicyViolation{{
 			RuleName:           jsii.String(check.RuleWriteGrant),

@@ -63,6 +63,12 @@ func TestGuardFailsEveryWayAround(t *testing.T) {
 		want     []string
 	}{
 		// The table's own protection, changed after NewTable.
+		{name: "the description removed", build: func(t *testing.T, app awscdk.App, stack awscdk.Stack, l *appendonly.Table) {
+			tableL1(l).AddDeletionOverride(jsii.String("Metadata.appendonly"))
+		}, want: []string{"append-only table Test/Ledger has lost the description of what protects it"}},
+		{name: "the description rewritten", build: func(t *testing.T, app awscdk.App, stack awscdk.Stack, l *appendonly.Table) {
+			tableL1(l).AddOverride(jsii.String("Metadata.appendonly.mode"), "EnforceIdentityOnlyOthersCanModify")
+		}, want: []string{"the description of what protects the append-only table Test/Ledger"}},
 		{name: "the resource policy deleted", build: func(t *testing.T, app awscdk.App, stack awscdk.Stack, l *appendonly.Table) {
 			tableL1(l).AddDeletionOverride(jsii.String("Properties.ResourcePolicy"))
 		}, want: []string{"appendonly-protection-unchanged", "append-only table Test/Ledger", "lost the statement DenyEveryoneOverwriteUpdateAndDeleteOfItems"}},

@@ -39,6 +39,17 @@ type tableRecord struct {
 	// ids are the protected resources' logical ids as tokens, asked of the
 	// kernel once (describe) and resolved at synth.
 	ids []string
+	// produced is what the description's producers resolved at synth, which
+	// the guard reuses rather than ask the kernel again.
+	produced *produced
+}
+
+// produced holds, for each protected resource of a table, its logical id
+// and statements as its description's producer resolved them.
+type produced struct {
+	ids   []string
+	stmts [][]any
+	done  []bool
 }
 
 // resolve asks the jsii kernel, once per stack, for the logical ids and
@@ -64,6 +75,11 @@ func (r *registry) resolve() (out []check.Table, err error) {
 			if r.elsewhere(rec, p) {
 				stack = p.stack
 				cp.StackPath = r.stackPath(p.stack)
+			}
+			if pr := rec.produced; pr != nil && pr.done[k] {
+				cp.ID, cp.Statements = pr.ids[k], pr.stmts[k]
+				out[i].Protected[k] = cp
+				continue
 			}
 			out[i].Protected[k] = cp
 			if _, ok := byStack[stack]; !ok {
@@ -107,25 +123,25 @@ func (r *registry) describe(rec *tableRecord) {
 	for _, p := range rec.protected {
 		rec.ids = append(rec.ids, *p.el.LogicalId())
 	}
-	var here []protected
-	var hereIDs []string
+	n := len(rec.protected)
+	rec.produced = &produced{ids: make([]string, n), stmts: make([][]any, n), done: make([]bool, n)}
+	var here []int
 	var elsewhere []awscdk.Stack
-	there := map[awscdk.Stack][]protected{}
-	thereIDs := map[awscdk.Stack][]string{}
+	there := map[awscdk.Stack][]int{}
 	for k, p := range rec.protected {
 		if !r.elsewhere(*rec, p) {
-			here, hereIDs = append(here, p), append(hereIDs, rec.ids[k])
+			here = append(here, k)
 			continue
 		}
 		if _, ok := there[p.stack]; !ok {
 			elsewhere = append(elsewhere, p.stack)
 		}
-		there[p.stack], thereIDs[p.stack] = append(there[p.stack], p), append(thereIDs[p.stack], rec.ids[k])
+		there[p.stack] = append(there[p.stack], k)
 	}
-	rec.protected[0].el.(awscdk.CfnResource).AddMetadata(jsii.String(check.TableKey), awscdk.Lazy_Any(&describer{r: r, stack: rec.stack, rec: rec, parts: here, ids: hereIDs}, nil))
+	rec.protected[0].el.(awscdk.CfnResource).AddMetadata(jsii.String(check.TableKey), awscdk.Lazy_Any(&describer{r: r, stack: rec.stack, rec: rec, table: true, idx: here}, nil))
 	for _, stack := range elsewhere {
-		ps := there[stack]
-		ps[0].el.(awscdk.CfnResource).AddMetadata(jsii.String(check.ProtectedKey), awscdk.Lazy_Any(&describer{r: r, stack: stack, parts: ps, ids: thereIDs[stack]}, nil))
+		idx := there[stack]
+		rec.protected[idx[0]].el.(awscdk.CfnResource).AddMetadata(jsii.String(check.ProtectedKey), awscdk.Lazy_Any(&describer{r: r, stack: stack, rec: rec, idx: idx}, nil))
 	}
 }
 
@@ -134,15 +150,16 @@ func (r *registry) elsewhere(rec tableRecord, p protected) bool {
 	return p.stack != nil && r.stackPath(p.stack) != rec.stackPath
 }
 
-// describer produces, at synth, the description of protected resources of
-// one stack (check.ProtectedMetadata by logical id), with the table's
-// (check.TableMetadata) when rec is set.
+// describer produces, at synth, the description of a table's protected
+// resources in one stack (check.ProtectedMetadata by logical id), with the
+// table's (check.TableMetadata) when table is set. It keeps what it
+// resolved in rec.produced, for the guard.
 type describer struct {
 	r     *registry
 	stack awscdk.Stack // where the description is
 	rec   *tableRecord
-	parts []protected
-	ids   []string // the parts' logical ids, as tokens
+	table bool
+	idx   []int // the parts it describes, as indexes of rec.protected
 }
 
 // Produce implements awscdk.IStableAnyProducer: called once, at synth,
@@ -150,28 +167,34 @@ type describer struct {
 func (d *describer) Produce() any {
 	in := map[string]any{}
 	var parts []any
-	for _, p := range d.parts {
+	var ids []string
+	for _, i := range d.idx {
+		p := d.rec.protected[i]
+		ids = append(ids, d.rec.ids[i])
 		stmts := make([]any, len(p.stmts))
 		for k, s := range p.stmts {
 			stmts[k] = s.JSON()
 		}
 		parts = append(parts, stmts)
 	}
-	in["ids"], in["stmts"] = d.ids, parts
-	if d.rec != nil {
+	in["ids"], in["stmts"] = ids, parts
+	if d.table {
 		in["all"] = d.rec.ids
 	}
 	resolved, _ := d.stack.Resolve(in).(map[string]any)
 	rids, _ := resolved["ids"].([]any)
 	rstmts, _ := resolved["stmts"].([]any)
 	described := map[string]check.ProtectedMetadata{}
-	for k, p := range d.parts {
+	pr := d.rec.produced
+	for k, i := range d.idx {
+		p := d.rec.protected[i]
 		id, _ := rids[k].(string)
 		st, _ := rstmts[k].([]any)
 		described[id] = check.Describe(check.Protected{What: p.what, Retain: p.retain, Props: p.props, Statements: st})
+		pr.ids[i], pr.stmts[i], pr.done[i] = id, st, true
 	}
 	var out any = described
-	if d.rec != nil {
+	if d.table {
 		all, _ := resolved["all"].([]any)
 		md := check.TableMetadata{Version: check.MetadataVersion, Mode: d.rec.mode.String(), Protected: described}
 		for k, p := range d.rec.protected {

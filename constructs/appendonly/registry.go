@@ -1,6 +1,8 @@
 package appendonly
 
 import (
+	"time"
+
 	"github.com/appendonly/appendonly/check"
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -35,6 +37,8 @@ type registry struct {
 	// kernel for them once, not once per table.
 	executionRoles map[awscdk.Stack]string
 	templateArns   map[string]string
+	// guardTime is how long the guard has taken, in all (BenchmarkGuard).
+	guardTime time.Duration
 }
 
 func newRegistry() *registry {
