@@ -100,6 +100,7 @@ func check(stacks []*stackTemplate, records []Table, existing []guardedTable) []
 			}
 		}
 	}
+	targets := controlTargets(records)
 	for _, s := range stacks {
 		out = append(out, e.checkTransformed(s, holds[s.path])...)
 		for _, id := range sortedKeys(s.unread) {
@@ -114,6 +115,7 @@ func check(stacks []*stackTemplate, records []Table, existing []guardedTable) []
 		}
 		for _, id := range sortedKeys(s.res) {
 			out = append(out, e.checkResource(s, id)...)
+			out = append(out, e.controlGrants(s, id, targets[s.path], len(targets) > 0)...)
 		}
 	}
 	return out

@@ -254,6 +254,21 @@ func TestEveryWayTheJournalIsUndoneIsFound(t *testing.T) {
 		}, "whoever controls that key"},
 		{"the key disabled", func(tm map[string]any) { props(tm, journalID(tm, key, "LedgerJournalKey"))["Enabled"] = false }, "no checkpoint is signed"},
 		{"the key multi-Region", func(tm map[string]any) { props(tm, journalID(tm, key, "LedgerJournalKey"))["MultiRegion"] = true }, "multi-Region"},
+		{"lambda:UpdateFunctionCode on the sequencer granted", func(tm map[string]any) {
+			add(tm, "CI", map[string]any{"Type": "AWS::IAM::Policy", "Properties": map[string]any{"PolicyName": "Deploy",
+				"Roles": []any{"ci"}, "PolicyDocument": map[string]any{"Version": "2012-10-17", "Statement": []any{
+					map[string]any{"Effect": "Allow", "Action": "lambda:UpdateFunctionCode", "Resource": map[string]any{"Fn::GetAtt": []any{journalID(tm, lambda, "LedgerSequencer"), "Arn"}}}}}}})
+		}, "allows lambda:UpdateFunctionCode on the sequencer of the journal"},
+		{"iam:PassRole of its role granted", func(tm map[string]any) {
+			add(tm, "CI", map[string]any{"Type": "AWS::IAM::Policy", "Properties": map[string]any{"PolicyName": "Deploy",
+				"Roles": []any{"ci"}, "PolicyDocument": map[string]any{"Version": "2012-10-17", "Statement": []any{
+					map[string]any{"Effect": "Allow", "Action": []any{"iam:PassRole", "s3:GetObject"}, "Resource": map[string]any{"Fn::GetAtt": []any{journalID(tm, "AWS::IAM::Role", "LedgerSequencerRole"), "Arn"}}}}}}})
+		}, "allows iam:PassRole on the sequencer role of the journal"},
+		{"lambda:* on every resource granted", func(tm map[string]any) {
+			add(tm, "CI", map[string]any{"Type": "AWS::IAM::Policy", "Properties": map[string]any{"PolicyName": "Deploy",
+				"Roles": []any{"ci"}, "PolicyDocument": map[string]any{"Version": "2012-10-17", "Statement": []any{
+					map[string]any{"Effect": "Allow", "Action": "lambda:*", "Resource": "*"}}}}})
+		}, `on resource "*", which may be the journal's sequencer`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			wantFinding(t, fixture(t, func(name string, tmpl map[string]any) {
@@ -371,6 +386,20 @@ func TestTheTablesProtectionBesidesItsPolicy(t *testing.T) {
 				"Roles": []any{map[string]any{"Ref": "ReaderF7BF189D"}}, "PolicyDocument": map[string]any{"Statement": []any{
 					map[string]any{"Effect": "Allow", "Action": "dynamodb:PutItem", "Resource": "arn:aws:dynamodb:eu-west-1:111122223333:table/Scratch"}}}}}
 		}), "allows dynamodb:PutItem on the append-only table")
+	})
+	t.Run("its generated name written out in another stack", func(t *testing.T) {
+		wantFinding(t, fixture(t, func(name string, tm map[string]any) {
+			switch name {
+			case "LedgerStack":
+				delete(props(tm, "Ledger0B0DA0A5"), "TableName")
+			case "LedgerJournalStack":
+				// As a consumer in another account or Region writes it:
+				// CloudFormation's <stack>-<logical id>-<13 characters>.
+				tm["Resources"].(map[string]any)["P"] = map[string]any{"Type": "AWS::IAM::ManagedPolicy", "Properties": map[string]any{
+					"PolicyDocument": map[string]any{"Statement": []any{map[string]any{"Effect": "Allow", "Action": "dynamodb:UpdateItem",
+						"Resource": "arn:aws:dynamodb:eu-west-1:111122223333:table/LedgerStack-Ledger0B0DA0A5-1QW2E3R4T5Y6U"}}}}}
+			}
+		}), "allows dynamodb:UpdateItem on the append-only table")
 	})
 	t.Run("an app key on the table", func(t *testing.T) {
 		wantFinding(t, fixture(t, func(name string, tm map[string]any) {
