@@ -11,7 +11,9 @@
 // refused). With APPENDONLY_FUNCTION=stream-lookup it is instead the custom
 // resource that tells a journal in another account the table's stream ARN
 // (lookup.go); with APPENDONLY_FUNCTION=monitor, the journal's monitor
-// (monitor.go).
+// (monitor.go); with APPENDONLY_FUNCTION=empty-journal, the custom resource
+// that empties the journal's bucket when its stack is deleted, for a
+// journal made with JournalProps.UnsafeRemoveWithStack (empty.go).
 //
 // It writes three CloudWatch metrics in the namespace appendonly, each an
 // embedded-metric-format log line (no API call), on which the construct's
@@ -65,6 +67,20 @@ func main() {
 		db := dynamodb.NewFromConfig(cfg)
 		lambda.Start(cfn.LambdaWrap(func(ctx context.Context, ev cfn.Event) (string, map[string]any, error) {
 			return lookupStream(ctx, db, ev)
+		}))
+		return
+	}
+	if os.Getenv("APPENDONLY_FUNCTION") == "empty-journal" {
+		// With JournalProps.UnsafeRemoveWithStack, the custom resource that
+		// empties the journal's bucket when the stack is deleted (empty.go).
+		cfg, err := config.LoadDefaultConfig(context.Background())
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "journal removal:", err)
+			os.Exit(1)
+		}
+		client := s3.NewFromConfig(cfg)
+		lambda.Start(cfn.LambdaWrap(func(ctx context.Context, ev cfn.Event) (string, map[string]any, error) {
+			return emptyJournal(ctx, client, ev)
 		}))
 		return
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -15,9 +16,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/appendonly/appendonly/internal/fakedynamo"
+	"github.com/appendonly/appendonly/internal/versity"
 	"github.com/appendonly/appendonly/journal"
 	"github.com/appendonly/appendonly/ledger"
 )
@@ -267,4 +271,63 @@ func TestMonitor(t *testing.T) {
 	if got := run(); !strings.Contains(got, `"JournalVerified":0`) || !strings.Contains(logs.String(), "the checkpoint the monitor kept") {
 		t.Errorf("a forged kept checkpoint: %s %s", got, logs.String())
 	}
+}
+
+// TestEmptyJournal empties a bucket under Object Lock, as the custom resource
+// does when a journal made with UnsafeRemoveWithStack goes with its stack,
+// against Versity Gateway: in governance mode every version and delete
+// marker goes, so that the bucket can be deleted; in compliance mode the
+// removal fails, naming what stayed (the construct refuses the prop there).
+func TestEmptyJournal(t *testing.T) {
+	ctx := context.Background()
+	for _, mode := range []s3types.ObjectLockRetentionMode{s3types.ObjectLockRetentionModeGovernance, s3types.ObjectLockRetentionModeCompliance} {
+		t.Run(string(mode), func(t *testing.T) {
+			client, bucket := versity.Start(t, mode)
+			for i := 0; i < 3; i++ {
+				for _, key := range []string{"checkpoint", fmt.Sprintf("tile/0/%03d", i)} {
+					if _, err := client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: strings.NewReader(key)}); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if _, err := client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(bucket), Key: aws.String("tile/0/000")}); err != nil {
+				t.Fatal(err) // a delete marker
+			}
+			create := cfn.Event{RequestType: cfn.RequestCreate, ResourceProperties: map[string]any{"Bucket": bucket}}
+			id, _, err := emptyJournal(ctx, client, create)
+			if err != nil || id != bucket {
+				t.Fatalf("create: %q, %v", id, err)
+			}
+			if left := versionsIn(t, client, bucket); left != 7 {
+				t.Fatalf("create deleted something: %d versions and markers left, want 7", left)
+			}
+			_, _, err = emptyJournal(ctx, client, cfn.Event{RequestType: cfn.RequestDelete, PhysicalResourceID: id, ResourceProperties: map[string]any{"Bucket": bucket}})
+			left := versionsIn(t, client, bucket)
+			switch mode {
+			case s3types.ObjectLockRetentionModeGovernance:
+				if err != nil || left != 0 {
+					t.Fatalf("delete: %v, %d left, want none", err, left)
+				}
+				if _, err := client.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String(bucket)}); err != nil {
+					t.Errorf("the emptied bucket cannot be deleted: %v", err)
+				}
+			default:
+				if err == nil || !strings.Contains(err.Error(), "not deleted") || left == 0 {
+					t.Errorf("delete under compliance: %v, %d left; want an error naming what stayed", err, left)
+				}
+			}
+		})
+	}
+	if _, _, err := emptyJournal(ctx, nil, cfn.Event{RequestType: cfn.RequestDelete}); err == nil || !strings.Contains(err.Error(), "no Bucket property") {
+		t.Errorf("no bucket: %v", err)
+	}
+}
+
+func versionsIn(t *testing.T, client *s3.Client, bucket string) int {
+	t.Helper()
+	out, err := client.ListObjectVersions(context.Background(), &s3.ListObjectVersionsInput{Bucket: aws.String(bucket)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(out.Versions) + len(out.DeleteMarkers)
 }

@@ -122,6 +122,11 @@ var configurations = []struct {
 		p.Journal = &appendonly.JournalProps{Lock: appendonly.ObjectLockCompliance, RetentionDays: 3650, CheckpointInterval: 30 * time.Second, BatchSize: 1000}
 		mustNewTable(t, stack, p)
 	}},
+	{"JournalSandbox", func(t *testing.T, stack awscdk.Stack) {
+		p := minimalProps()
+		p.Journal = &appendonly.JournalProps{RetentionDays: 1, UnsafeRemoveWithStack: true}
+		mustNewTable(t, stack, p)
+	}},
 	{"JournalUnderControlTower", func(t *testing.T, stack awscdk.Stack) {
 		p := minimalProps()
 		vpc := awsec2.Vpc_FromVpcAttributes(stack, jsii.String("Vpc"), &awsec2.VpcAttributes{VpcId: jsii.String("vpc-0123456789abcdef0"),

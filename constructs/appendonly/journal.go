@@ -56,6 +56,10 @@ func (t *Table) createJournal(j *JournalProps, site *journalSite, sequencerDir s
 	arn := t.registry.templateArn
 	scope, prot := site.scope, site.prot
 	jp := j.plan(nil)
+	keep := !j.UnsafeRemoveWithStack
+	if !keep {
+		site.removal = awscdk.RemovalPolicy_DESTROY
+	}
 	retention := awscdk.Duration_Days(jsii.Number(float64(jp.Retention())))
 	lock := awss3.ObjectLockRetention_Governance(retention)
 	if j.Lock == ObjectLockCompliance {
@@ -71,7 +75,7 @@ func (t *Table) createJournal(j *JournalProps, site *journalSite, sequencerDir s
 		BucketKeyEnabled:           jsii.Bool(true),
 		EnforceSSL:                 jsii.Bool(true),
 		ObjectOwnership:            awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
-		RemovalPolicy:              awscdk.RemovalPolicy_RETAIN,
+		RemovalPolicy:              site.removal,
 		LifecycleRules: &[]*awss3.LifecycleRule{{
 			Id:                                  jsii.String("AbortIncompleteUploads"),
 			AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(7)),
@@ -118,7 +122,8 @@ func (t *Table) createJournal(j *JournalProps, site *journalSite, sequencerDir s
 		Description:   jsii.String("Signs the checkpoints of an append-only table's journal (Ed25519)."),
 		KeySpec:       awskms.KeySpec_ECC_NIST_EDWARDS25519,
 		KeyUsage:      awskms.KeyUsage_SIGN_VERIFY,
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+		RemovalPolicy: site.removal,
+		PendingWindow: site.pendingWindow(),
 	})
 	roleArn := *role.RoleArn()
 	keyStmts := prot.KeyStatements(roleArn, arn)
@@ -126,18 +131,33 @@ func (t *Table) createJournal(j *JournalProps, site *journalSite, sequencerDir s
 		key.AddToResourcePolicy(awsiam.PolicyStatement_FromJson(s.JSON()), jsii.Bool(false))
 	}
 	bucketArn, objects := *bucket.BucketArn(), *bucket.ArnForObjects(jsii.String("*"))
-	policy := prot.BucketStatements(plan.JournalRefs{Bucket: bucketArn, Objects: objects,
-		MonitorObjects: *bucket.ArnForObjects(jsii.String(monitorPrefix + "*")), SequencerRole: roleArn, MonitorRole: monitorArn}, arn)
+	refs := plan.JournalRefs{Bucket: bucketArn, Objects: objects,
+		MonitorObjects: *bucket.ArnForObjects(jsii.String(monitorPrefix + "*")), SequencerRole: roleArn, MonitorRole: monitorArn}
+	var remover awsiam.Role
+	if !keep {
+		remover = awsiam.NewRole(scope, jsii.String("JournalRemovalRole"), &awsiam.RoleProps{
+			AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+			Description: jsii.String("Empties the journal's bucket when its stack is deleted (UnsafeRemoveWithStack)."),
+		})
+		refs.Remover = *remover.RoleArn()
+	}
+	policy := prot.BucketStatements(refs, arn)
 	for _, s := range policy {
 		bucket.AddToResourcePolicy(awsiam.PolicyStatement_FromJson(s.JSON()))
 	}
+	if remover != nil {
+		// Made before the functions that write the journal, which depend on
+		// it, so deleted after them: nothing writes once the bucket is
+		// emptied.
+		site.writersAfter = site.emptyOnDelete(remover, bucket, sequencerDir).Node().DefaultChild().(awscdk.CfnElement)
+	}
 	t.protected = append(t.protected,
-		protected{what: "journal bucket", stack: site.stack, el: bucket.Node().DefaultChild().(awscdk.CfnElement), retain: true, props: jp.BucketWants()},
+		protected{what: "journal bucket", stack: site.stack, el: bucket.Node().DefaultChild().(awscdk.CfnElement), retain: keep, props: jp.BucketWants()},
 		protected{what: "journal bucket policy", stack: site.stack, el: bucket.Policy().Node().DefaultChild().(awscdk.CfnElement), stmts: policy},
-		protected{what: "journal key", stack: site.stack, el: key.Node().DefaultChild().(awscdk.CfnElement), retain: true, props: plan.KeyWants(), stmts: keyStmts},
+		protected{what: "journal key", stack: site.stack, el: key.Node().DefaultChild().(awscdk.CfnElement), retain: keep, props: plan.KeyWants(), stmts: keyStmts},
 	)
 
-	logs := site.logGroup("SequencerLogs", awscdk.RemovalPolicy_RETAIN)
+	logs := site.logGroup("SequencerLogs", site.removal)
 	// The alarm topic's key: CloudWatch and EventBridge publish only to a
 	// topic whose key policy lets them (an AWS managed key's cannot).
 	topicKey, topic := site.alarmTopic(arn)
@@ -261,7 +281,14 @@ func (s *journalSite) function(id, dir string, role awsiam.Role, logs awslogs.Lo
 		role.AddManagedPolicy(awsiam.ManagedPolicy_FromAwsManagedPolicyName(jsii.String("service-role/AWSLambdaVPCAccessExecutionRole")))
 		suppressNag(role, vpcRoleSuppression)
 	}
-	dependOnPolicyAlone(s.stack, fn, policy)
+	deps := []any{s.stack.GetLogicalId(policy.Node().DefaultChild().(awscdk.CfnElement))}
+	if s.writersAfter != nil {
+		deps = append(deps, s.stack.GetLogicalId(s.writersAfter))
+	}
+	// The function waits for its policy: it must not start before. CDK
+	// makes it depend on its role too, which its Role attribute already
+	// implies (cfn-lint W3005): name the policy alone.
+	fn.Node().DefaultChild().(awslambda.CfnFunction).AddOverride(jsii.String("DependsOn"), deps)
 	return fn
 }
 
@@ -273,7 +300,8 @@ func (s *journalSite) logGroup(id string, removal awscdk.RemovalPolicy) awslogs.
 		s.logsKey = awskms.NewKey(s.scope, jsii.String("JournalLogsKey"), &awskms.KeyProps{
 			Description:       jsii.String("Encrypts the logs of an append-only table's journal."),
 			EnableKeyRotation: jsii.Bool(true),
-			RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+			RemovalPolicy:     s.removal,
+			PendingWindow:     s.pendingWindow(),
 		})
 		// CloudWatch Logs of this account and Region may use it for its log
 		// groups, and nothing else (the CloudWatch Logs User Guide's key
@@ -313,14 +341,6 @@ func waiveFunction(fn awslambda.Function, inVPC bool) {
 		nagSuppression{id: "HIPAA.Security-LambdaConcurrency", reason: reasonConcurrency},
 		nagSuppression{id: "NIST.800.53.R5-LambdaDLQ", reason: reasonDLQ},
 		nagSuppression{id: "HIPAA.Security-LambdaDLQ", reason: reasonDLQ})...)
-}
-
-// dependOnPolicyAlone makes fn wait for its policy: it must not start
-// before. CDK makes it depend on its role too, which its Role attribute
-// already implies (cfn-lint W3005): name the policy alone.
-func dependOnPolicyAlone(stack awscdk.Stack, fn awslambda.Function, policy awsiam.ManagedPolicy) {
-	fn.Node().DefaultChild().(awslambda.CfnFunction).AddOverride(jsii.String("DependsOn"),
-		[]any{stack.GetLogicalId(policy.Node().DefaultChild().(awscdk.CfnElement))})
 }
 
 const (

@@ -154,19 +154,24 @@ func TestNobodyButTheStreamSpeaksAsTheSequencer(t *testing.T) {
 
 // The journal's writers can write, with and without exempt principals: the
 // sequencer anywhere in the bucket, the monitor under its own prefix only;
-// an exempt principal may delete a version, an administrator may not. The
-// bucket policy is simulated as synthesized.
+// an exempt principal may delete a version, and with UnsafeRemoveWithStack
+// the removal's role, an administrator may not. The bucket policy is
+// simulated as synthesized.
 func TestJournalWritersWriteWhateverIsExempt(t *testing.T) {
 	runner, err := iamsim.NewRunner()
 	if err != nil {
 		t.Fatal(err)
 	}
 	breakGlass := roleArn("BreakGlass")
-	for _, exempt := range [][]string{nil, {breakGlass}} {
+	for _, c := range []struct {
+		exempt []string
+		remove bool // UnsafeRemoveWithStack
+	}{{nil, false}, {[]string{breakGlass}, false}, {nil, true}} {
+		exempt, remove := c.exempt, c.remove
 		stack := newStack(t)
 		p := minimalProps()
 		p.ExemptPrincipalArns = exempt
-		p.Journal = &appendonly.JournalProps{}
+		p.Journal = &appendonly.JournalProps{UnsafeRemoveWithStack: c.remove}
 		mustNewTable(t, stack, p)
 		tmpl := cdktest.Synth(t, stack)
 		env := iamsim.NewEnv(iamsim.Template(tmpl))
@@ -188,10 +193,13 @@ func TestJournalWritersWriteWhateverIsExempt(t *testing.T) {
 			}
 			return pols
 		}
-		var sequencer, monitor string
-		var seqPols, monPols []iamsim.NamedPolicy
+		var sequencer, monitor, remover string
+		var seqPols, monPols, remPols []iamsim.NamedPolicy
 		for id := range tmpl.Resources("AWS::IAM::Role") {
 			switch {
+			case strings.Contains(id, "JournalRemovalRole"):
+				remover, _ = env.Arn(id)
+				remPols = identity(id)
 			case strings.Contains(id, "SequencerRole"):
 				sequencer, _ = env.Arn(id)
 				seqPols = identity(id)
@@ -215,14 +223,23 @@ func TestJournalWritersWriteWhateverIsExempt(t *testing.T) {
 			{roleArn("Administrator"), s3Admin, "s3:PutObject", "checkpoint", iamsim.ExplicitlyDenied},
 			{roleArn("Administrator"), s3Admin, "s3:DeleteObjectVersion", "checkpoint", iamsim.ExplicitlyDenied},
 		}
+		type tc = struct {
+			principal string
+			pols      []iamsim.NamedPolicy
+			action    string
+			object    string
+			want      string
+		}
 		if exempt != nil {
-			cases = append(cases, struct {
-				principal string
-				pols      []iamsim.NamedPolicy
-				action    string
-				object    string
-				want      string
-			}{breakGlass, s3Admin, "s3:DeleteObjectVersion", "checkpoint", iamsim.Allowed})
+			cases = append(cases, tc{breakGlass, s3Admin, "s3:DeleteObjectVersion", "checkpoint", iamsim.Allowed})
+		}
+		if c.remove != (remover != "") {
+			t.Fatalf("UnsafeRemoveWithStack %v, removal role %q", c.remove, remover)
+		}
+		if c.remove {
+			cases = append(cases, tc{remover, remPols, "s3:DeleteObjectVersion", "checkpoint", iamsim.Allowed},
+				tc{remover, remPols, "s3:BypassGovernanceRetention", "checkpoint", iamsim.Allowed},
+				tc{remover, remPols, "s3:PutObject", "checkpoint", iamsim.ExplicitlyDenied})
 		}
 		var sims []iamsim.Simulation
 		for _, c := range cases {
@@ -235,7 +252,7 @@ func TestJournalWritersWriteWhateverIsExempt(t *testing.T) {
 		}
 		for i, c := range cases {
 			if got[i] != c.want {
-				t.Errorf("exempt %v: %s %s on %s: %s, want %s", exempt, c.principal, c.action, c.object, got[i], c.want)
+				t.Errorf("exempt %v, UnsafeRemoveWithStack %v: %s %s on %s: %s, want %s", exempt, remove, c.principal, c.action, c.object, got[i], c.want)
 			}
 		}
 	}

@@ -25,7 +25,7 @@ const monitorPrefix = "appendonly/monitor/"
 // accounts through the table's resource policy), and writes its own
 // prefix of the bucket only; it cannot sign.
 func (s *journalSite) createMonitor(t *Table, j *JournalProps, dir string, role awsiam.Role, bucket awss3.Bucket, key awskms.Key) awslambda.Function {
-	logs := s.logGroup("MonitorLogs", awscdk.RemovalPolicy_RETAIN)
+	logs := s.logGroup("MonitorLogs", s.removal)
 	allow := func(sid string, actions []string, resources ...string) plan.Statement {
 		return plan.Statement{Sid: sid, Effect: "Allow", Actions: actions, Resources: resources}
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 )
@@ -41,13 +42,57 @@ type journalSite struct {
 	// vpc and subnets place the journal's functions (JournalProps.Vpc).
 	vpc     awsec2.IVpc
 	subnets *awsec2.SubnetSelection
+	// removal is the bucket's, the keys' and the log groups': RETAIN, or
+	// DESTROY with UnsafeRemoveWithStack.
+	removal awscdk.RemovalPolicy
+	// writersAfter is what the functions made from then on depend on: the
+	// custom resource that empties the bucket (UnsafeRemoveWithStack), or
+	// nil.
+	writersAfter awscdk.CfnElement
+}
+
+// pendingWindow is the keys' deletion window: the shortest KMS allows when
+// the journal goes with its stack, KMS's default otherwise.
+func (s *journalSite) pendingWindow() awscdk.Duration {
+	if s.removal == awscdk.RemovalPolicy_DESTROY {
+		return awscdk.Duration_Days(jsii.Number(7))
+	}
+	return nil
+}
+
+// emptyOnDelete makes the custom resource that empties the journal's bucket when
+// its stack is deleted (UnsafeRemoveWithStack), served by the sequencer's
+// binary with APPENDONLY_FUNCTION=empty-journal.
+func (s *journalSite) emptyOnDelete(role awsiam.Role, bucket awss3.Bucket, sequencerDir string) awscdk.CustomResource {
+	logs := s.logGroup("JournalRemovalLogs", awscdk.RemovalPolicy_DESTROY)
+	policy := awsiam.NewManagedPolicy(s.scope, jsii.String("JournalRemovalPolicy"), &awsiam.ManagedPolicyProps{
+		Description: jsii.String("Delete every object version of the journal's bucket, past its governance lock, and write the removal's logs."),
+		Document: policyDocument([]plan.Statement{
+			{Sid: "ListVersions", Effect: "Allow", Actions: []string{"s3:ListBucketVersions"}, Resources: []string{*bucket.BucketArn()}},
+			{Sid: "DeleteVersions", Effect: "Allow", Actions: []string{"s3:BypassGovernanceRetention", "s3:DeleteObject", "s3:DeleteObjectVersion"},
+				Resources: []string{*bucket.ArnForObjects(jsii.String("*"))}},
+			{Sid: "WriteLogs", Effect: "Allow", Actions: []string{"logs:CreateLogStream", "logs:PutLogEvents"}, Resources: []string{*logs.LogGroupArn()}},
+		}),
+		Roles: &[]awsiam.IRole{role},
+	})
+	suppressNag(policy, nagSuppression{id: "AwsSolutions-IAM5", reason: "The removal deletes the journal bucket's own objects (<bucket ARN>/*) and writes its own log group's streams only.",
+		appliesTo: []any{map[string]any{"regex": `/^Resource::<[A-Za-z0-9]+JournalBucket[A-Za-z0-9]+\.Arn>\/\*$/`},
+			map[string]any{"regex": `/^Resource::<[A-Za-z0-9]+JournalRemovalLogs[A-Za-z0-9]+\.Arn>$/`}}})
+	fn := s.function("JournalRemovalFunction", sequencerDir, role, logs, policy, 256, 15*time.Minute,
+		"Empties the append-only table's journal bucket when its stack is deleted (UnsafeRemoveWithStack).",
+		map[string]*string{"APPENDONLY_FUNCTION": jsii.String("empty-journal")})
+	return awscdk.NewCustomResource(s.scope, jsii.String("JournalRemoval"), &awscdk.CustomResourceProps{
+		ServiceToken: fn.FunctionArn(),
+		ResourceType: jsii.String("Custom::AppendOnlyJournalRemoval"),
+		Properties:   &map[string]any{"Bucket": bucket.BucketName()},
+	})
 }
 
 // newJournalSite decides where the journal goes. It creates nothing.
 func (t *Table) newJournalSite(id string, props *Props, prot plan.Protection) (*journalSite, error) {
 	j := props.Journal
 	if j.Stack == nil {
-		return &journalSite{scope: t, stack: t.stack, prot: prot, vpc: j.Vpc, subnets: j.VpcSubnets}, nil
+		return &journalSite{scope: t, stack: t.stack, prot: prot, vpc: j.Vpc, subnets: j.VpcSubnets, removal: awscdk.RemovalPolicy_RETAIN}, nil
 	}
 	cross, err := plan.NewCrossAccount(*t.stack.Account(), *t.stack.Region(), *j.Stack.Account(), *j.Stack.Region(), *props.TableProps.TableName)
 	if err != nil {
@@ -60,7 +105,7 @@ func (t *Table) newJournalSite(id string, props *Props, prot plan.Protection) (*
 		return nil, fmt.Errorf("Journal.Stack: %w", err)
 	}
 	return &journalSite{stack: j.Stack, prot: plan.Protection{Deployers: deployers}, cross: cross,
-		origin: t.registry.templateArn(cross.TableArn()), vpc: j.Vpc, subnets: j.VpcSubnets}, nil
+		origin: t.registry.templateArn(cross.TableArn()), vpc: j.Vpc, subnets: j.VpcSubnets, removal: awscdk.RemovalPolicy_RETAIN}, nil
 }
 
 // place creates the site's scope: the table itself, or a construct of the

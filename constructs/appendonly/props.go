@@ -298,6 +298,19 @@ type JournalProps struct {
 	//
 	// Default: "appendonly-journal/".
 	AccessLogsPrefix string
+
+	// UnsafeRemoveWithStack lets the journal go with its stack, for a
+	// sandbox: its bucket, keys and log groups get RemovalPolicy DESTROY
+	// (the keys a 7-day pending window), and a custom resource deletes
+	// every object version of the bucket, bypassing the governance lock,
+	// when the stack is deleted. Its role is exempt from the bucket
+	// policy's deny of deletes, so whoever can change or invoke that
+	// function can erase the journal: never for a journal that matters.
+	// Only with ObjectLockGovernance: a compliance-locked version cannot be
+	// deleted by anyone before its retention ends.
+	//
+	// Default: false (the journal is retained).
+	UnsafeRemoveWithStack bool
 }
 
 // Defaults of JournalProps.
@@ -313,7 +326,8 @@ const (
 func (j *JournalProps) plan(props *Props) plan.Journal {
 	p := plan.Journal{Lock: int(j.Lock), RetentionDays: j.RetentionDays, CheckpointInterval: j.CheckpointInterval,
 		BatchSize: j.BatchSize, BucketName: j.BucketName, MonitorInterval: j.MonitorInterval, OtherStack: j.Stack != nil,
-		Vpc: j.Vpc != nil, VpcSubnets: j.VpcSubnets != nil, AccessLogsBucket: j.AccessLogsBucket != nil, AccessLogsPrefix: j.AccessLogsPrefix}
+		Vpc: j.Vpc != nil, VpcSubnets: j.VpcSubnets != nil, AccessLogsBucket: j.AccessLogsBucket != nil, AccessLogsPrefix: j.AccessLogsPrefix,
+		RemoveWithStack: j.UnsafeRemoveWithStack}
 	if props != nil {
 		p.ExistingTable, p.TableWide = props.ExistingTable != nil, props.Enforcement == EnforceTableWide
 		if tp := props.TableProps; tp != nil && tp.TableName != nil && !plan.IsToken(*tp.TableName) {

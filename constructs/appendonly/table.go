@@ -167,16 +167,17 @@ func NewTable(scope constructs.Construct, id string, props *Props) (*Table, erro
 		Description:       jsii.String(managedPolicyPurpose),
 		Document:          policyDocument(t.statements(plan.Append | plan.Read)),
 	})
-	suppressNag(t.policy, indexWildcardSuppression)
+	policyL1 := t.policy.Node().DefaultChild().(awscdk.CfnResource)
+	suppressNagOn(policyL1, indexWildcardSuppression)
 	if props.ExistingTable != nil {
 		md := map[string]any{"label": *t.Node().Path(), "arn": t.table.TableArn(), "name": t.table.TableName(), "mode": props.Enforcement.String()}
 		if len(t.exempt) > 0 {
 			md["exempt"] = t.exempt
 		}
-		t.policy.Node().DefaultChild().(awscdk.CfnResource).AddMetadata(jsii.String(check.ExistingKey), md)
+		policyL1.AddMetadata(jsii.String(check.ExistingKey), md)
 	}
 	if t.cfnTable != nil {
-		t.protected = append(t.protected, protected{what: "managed policy", el: t.policy.Node().DefaultChild().(awscdk.CfnElement), stmts: t.denyStatements()})
+		t.protected = append(t.protected, protected{what: "managed policy", el: policyL1, stmts: t.denyStatements()})
 		rec := &tableRecord{stack: stack, stackPath: t.registry.stackPath(stack),
 			mode: props.Enforcement, exempt: t.exempt, literalName: t.literalName, protected: t.protected}
 		t.registry.describe(rec)

@@ -187,6 +187,9 @@ func TestValidationErrors(t *testing.T) {
 			"Journal.BatchSize: 10001 is out of range: 1 to 10000"},
 		{"journal bucket name", withTable(func(p *appendonly.Props) { p.Journal = &appendonly.JournalProps{BucketName: "My_Bucket"} }),
 			`Journal.BucketName: "My_Bucket" is not a valid bucket name`},
+		{"journal removal under compliance", withTable(func(p *appendonly.Props) {
+			p.Journal = &appendonly.JournalProps{Lock: appendonly.ObjectLockCompliance, UnsafeRemoveWithStack: true}
+		}), "Journal.UnsafeRemoveWithStack: only with Lock ObjectLockGovernance"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

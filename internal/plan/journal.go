@@ -29,6 +29,7 @@ type Journal struct {
 	Vpc, VpcSubnets    bool // set
 	AccessLogsBucket   bool // set
 	AccessLogsPrefix   string
+	RemoveWithStack    bool // UnsafeRemoveWithStack
 	// From the construct's props.
 	ExistingTable bool
 	TableWide     bool
@@ -99,6 +100,9 @@ func (j Journal) Validate() Errors {
 			"(never add a name to a deployed table: that replaces it)")
 	}
 	e.BucketName("Journal.BucketName", j.BucketName)
+	if j.RemoveWithStack && j.Lock == Compliance {
+		e.Add("Journal.UnsafeRemoveWithStack: only with Lock ObjectLockGovernance: nobody, the root user included, can delete a compliance-locked version before its retention ends, so the bucket could never go with the stack")
+	}
 	return e
 }
 
@@ -124,6 +128,9 @@ type JournalRefs struct {
 	MonitorObjects string // the monitor's own prefix: <bucket ARN>/<prefix>*
 	SequencerRole  string
 	MonitorRole    string
+	// Remover is the role of the custom resource that empties the bucket
+	// when the stack is deleted (UnsafeRemoveWithStack), or "".
+	Remover string
 }
 
 // BucketStatements are the journal bucket policy's statements: only the
@@ -135,8 +142,12 @@ func (p Protection) BucketStatements(r JournalRefs, arn func(string) string) []S
 	everyone := map[string]any{"AWS": "*"}
 	noDelete := Statement{Sid: check.SidJournalNoDelete, Effect: "Deny", Principal: everyone,
 		Actions: check.JournalDeleteActions(), Resources: []string{r.Objects}}
-	if len(p.Exempt) > 0 {
-		noDelete.Condition = ArnNotLike(Map(p.Exempt, arn))
+	deleters := Map(p.Exempt, arn)
+	if r.Remover != "" {
+		deleters = append(deleters, r.Remover)
+	}
+	if len(deleters) > 0 {
+		noDelete.Condition = ArnNotLike(deleters)
 	}
 	return []Statement{
 		{Sid: check.SidJournalWriteOnlyBySequencer, Effect: "Deny", Principal: everyone,
