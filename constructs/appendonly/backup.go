@@ -188,7 +188,7 @@ func (t *Table) createBackup(b *BackupProps, exempt []string) {
 		}
 		rule.CopyActions = &[]*awsbackup.BackupPlanCopyActionProps{c}
 	}
-	plan := awsbackup.NewBackupPlan(t, jsii.String("BackupPlan"), &awsbackup.BackupPlanProps{
+	backupPlan := awsbackup.NewBackupPlan(t, jsii.String("BackupPlan"), &awsbackup.BackupPlanProps{
 		// CDK would name every plan "BackupPlan"; a plan's name must be
 		// unique in the account and Region.
 		BackupPlanName:  awscdk.Names_UniqueResourceName(t, &awscdk.UniqueResourceNameOptions{MaxLength: jsii.Number(50)}),
@@ -200,10 +200,10 @@ func (t *Table) createBackup(b *BackupProps, exempt []string) {
 		Description:     jsii.String("Lets AWS Backup back up one append-only DynamoDB table."),
 		ManagedPolicies: &[]awsiam.IManagedPolicy{awsiam.ManagedPolicy_FromAwsManagedPolicyName(jsii.String("service-role/AWSBackupServiceRolePolicyForBackup"))},
 	})
-	suppressNag(role, backupRoleSuppression)
-	plan.AddSelection(jsii.String("Selection"), &awsbackup.BackupSelectionOptions{
+	suppressNag(role, plan.BackupRoleNag())
+	backupPlan.AddSelection(jsii.String("Selection"), &awsbackup.BackupSelectionOptions{
 		Resources: &[]awsbackup.BackupResource{awsbackup.BackupResource_FromDynamoDbTable(t.table)},
 		Role:      role,
 	})
-	t.backupVault, t.backupPlan = vault, plan
+	t.backupVault, t.backupPlan = vault, backupPlan
 }

@@ -48,8 +48,6 @@ type journalResources struct {
 	control *plan.Statement
 }
 
-const reasonNoVPC = "The sequencer calls only S3, KMS and the DynamoDB stream through their public AWS endpoints; it has no VPC resources to reach."
-
 // createJournal creates the journal: the locked bucket, the signing key,
 // the sequencer on the table's stream and its alarms.
 func (t *Table) createJournal(j *JournalProps, site *journalSite, sequencerDir string) {
@@ -87,20 +85,9 @@ func (t *Table) createJournal(j *JournalProps, site *journalSite, sequencerDir s
 	// asks for), set on the bucket itself: CDK's EventBridgeEnabled would add
 	// a custom resource function for it.
 	bucket.Node().DefaultChild().(awss3.CfnBucket).AddPropertyOverride(jsii.String("NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled"), true)
-	var bucketNag []nagSuppression
+	suppressNag(bucket, plan.BucketNag(j.AccessLogsBucket != nil)...)
 	if j.AccessLogsBucket == nil {
-		bucketNag = append(bucketNag,
-			nagSuppression{id: "AwsSolutions-S1", reason: reasonJournalAccessLogs},
-			nagSuppression{id: "NIST.800.53.R5-S3BucketLoggingEnabled", reason: reasonJournalAccessLogs},
-			nagSuppression{id: "HIPAA.Security-S3BucketLoggingEnabled", reason: reasonJournalAccessLogs},
-			nagSuppression{id: "PCI.DSS.321-S3BucketLoggingEnabled", reason: reasonJournalAccessLogs})
-	}
-	suppressNag(bucket, append(bucketNag,
-		nagSuppression{id: "NIST.800.53.R5-S3BucketReplicationEnabled", reason: reasonJournalReplication},
-		nagSuppression{id: "HIPAA.Security-S3BucketReplicationEnabled", reason: reasonJournalReplication},
-		nagSuppression{id: "PCI.DSS.321-S3BucketReplicationEnabled", reason: reasonJournalReplication})...)
-	if j.AccessLogsBucket == nil {
-		waiveControls(bucket, "s3_bucket_logging_enabled_check", "CT.S3.PR.2", reasonJournalAccessLogs)
+		waiveControls(bucket, "s3_bucket_logging_enabled_check", "CT.S3.PR.2", plan.ReasonJournalAccessLogs)
 	}
 
 	role := awsiam.NewRole(scope, jsii.String("SequencerRole"), &awsiam.RoleProps{
@@ -194,8 +181,8 @@ func (t *Table) createJournal(j *JournalProps, site *journalSite, sequencerDir s
 		Document:    policyDocument(perms),
 		Roles:       &[]awsiam.IRole{role},
 	})
-	suppressNag(seqPolicy, nagSuppression{id: "AwsSolutions-IAM5", reason: reasonSequencerWildcards,
-		appliesTo: []any{
+	suppressNag(seqPolicy, plan.Suppression{ID: "AwsSolutions-IAM5", Reason: plan.ReasonSequencerWildcards,
+		AppliesTo: []any{
 			map[string]any{"regex": `/^Resource::<[A-Za-z0-9]+JournalBucket[A-Za-z0-9]+\.Arn>\/\*$/`},
 			map[string]any{"regex": `/^Resource::<[A-Za-z0-9]+SequencerLogs[A-Za-z0-9]+\.Arn>$/`},
 			"Action::kms:GenerateDataKey*",
@@ -279,7 +266,7 @@ func (s *journalSite) function(id, dir string, role awsiam.Role, logs awslogs.Lo
 		// Lambda creates the function's network interfaces with its role:
 		// the policy AWS maintains for it (ec2 network-interface calls).
 		role.AddManagedPolicy(awsiam.ManagedPolicy_FromAwsManagedPolicyName(jsii.String("service-role/AWSLambdaVPCAccessExecutionRole")))
-		suppressNag(role, vpcRoleSuppression)
+		suppressNag(role, plan.VPCRoleNag())
 	}
 	deps := []any{s.stack.GetLogicalId(policy.Node().DefaultChild().(awscdk.CfnElement))}
 	if s.writersAfter != nil {
@@ -328,30 +315,11 @@ func (s *journalSite) logGroup(id string, removal awscdk.RemovalPolicy) awslogs.
 // cdk-nag rules it does not meet, with the reasons: outside a VPC, the
 // VPC rules.
 func waiveFunction(fn awslambda.Function, inVPC bool) {
-	var nag []nagSuppression
 	if !inVPC {
-		waiveControls(fn, "lambda_inside_vpc_check", "CT.LAMBDA.PR.3", reasonNoVPC)
-		nag = append(nag,
-			nagSuppression{id: "NIST.800.53.R5-LambdaInsideVPC", reason: reasonNoVPC},
-			nagSuppression{id: "HIPAA.Security-LambdaInsideVPC", reason: reasonNoVPC},
-			nagSuppression{id: "PCI.DSS.321-LambdaInsideVPC", reason: reasonNoVPC})
+		waiveControls(fn, "lambda_inside_vpc_check", "CT.LAMBDA.PR.3", plan.ReasonNoVPC)
 	}
-	suppressNag(fn, append(nag,
-		nagSuppression{id: "NIST.800.53.R5-LambdaConcurrency", reason: reasonConcurrency},
-		nagSuppression{id: "HIPAA.Security-LambdaConcurrency", reason: reasonConcurrency},
-		nagSuppression{id: "NIST.800.53.R5-LambdaDLQ", reason: reasonDLQ},
-		nagSuppression{id: "HIPAA.Security-LambdaDLQ", reason: reasonDLQ})...)
+	suppressNag(fn, plan.FunctionNag(inVPC)...)
 }
-
-const (
-	reasonJournalAccessLogs = "Only the sequencer can write the journal and every object version is locked; record its reads and refused writes " +
-		"with CloudTrail S3 data events (see the README) rather than access logs into a second bucket."
-	reasonJournalReplication = "The journal is the table's own archive under Object Lock; replicate it yourself if a copy in another Region is required."
-	reasonConcurrency        = "One concurrent invocation per stream shard (ParallelizationFactor 1); reserving concurrency would fail in accounts with the default limit."
-	reasonSequencerWildcards = "The sequencer writes objects of the journal's own bucket only (<bucket ARN>/*), and its own log group's streams; " +
-		"its feed check lists event source mappings and reads concurrency, which take no resource ARN; it encrypts with the alarm topic's key only."
-	reasonDLQ = "Invoked by a stream event source mapping, which retries a failed batch until it succeeds; a lag alarm fires meanwhile."
-)
 
 // waiveControls records, in the resource's Metadata, the AWS Control Tower
 // controls the construct does not meet on it and why; the tests allow

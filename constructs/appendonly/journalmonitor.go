@@ -49,8 +49,8 @@ func (s *journalSite) createMonitor(t *Table, j *JournalProps, dir string, role 
 		Document:    policyDocument(perms),
 		Roles:       &[]awsiam.IRole{role},
 	})
-	suppressNag(policy, nagSuppression{id: "AwsSolutions-IAM5", reason: "The monitor reads the journal's own bucket (<bucket ARN>/*), writes its own prefix of it, and its own log group's streams.",
-		appliesTo: []any{
+	suppressNag(policy, plan.Suppression{ID: "AwsSolutions-IAM5", Reason: "The monitor reads the journal's own bucket (<bucket ARN>/*), writes its own prefix of it, and its own log group's streams.",
+		AppliesTo: []any{
 			map[string]any{"regex": `/^Resource::<[A-Za-z0-9]+JournalBucket[A-Za-z0-9]+\.Arn>\/\*$/`},
 			map[string]any{"regex": `/^Resource::<[A-Za-z0-9]+JournalBucket[A-Za-z0-9]+\.Arn>\/appendonly\/monitor\/\*$/`},
 			map[string]any{"regex": `/^Resource::<[A-Za-z0-9]+MonitorLogs[A-Za-z0-9]+\.Arn>$/`},

@@ -75,8 +75,8 @@ func (s *journalSite) emptyOnDelete(role awsiam.Role, bucket awss3.Bucket, seque
 		}),
 		Roles: &[]awsiam.IRole{role},
 	})
-	suppressNag(policy, nagSuppression{id: "AwsSolutions-IAM5", reason: "The removal deletes the journal bucket's own objects (<bucket ARN>/*) and writes its own log group's streams only.",
-		appliesTo: []any{map[string]any{"regex": `/^Resource::<[A-Za-z0-9]+JournalBucket[A-Za-z0-9]+\.Arn>\/\*$/`},
+	suppressNag(policy, plan.Suppression{ID: "AwsSolutions-IAM5", Reason: "The removal deletes the journal bucket's own objects (<bucket ARN>/*) and writes its own log group's streams only.",
+		AppliesTo: []any{map[string]any{"regex": `/^Resource::<[A-Za-z0-9]+JournalBucket[A-Za-z0-9]+\.Arn>\/\*$/`},
 			map[string]any{"regex": `/^Resource::<[A-Za-z0-9]+JournalRemovalLogs[A-Za-z0-9]+\.Arn>$/`}}})
 	fn := s.function("JournalRemovalFunction", sequencerDir, role, logs, policy, 256, 15*time.Minute,
 		"Empties the append-only table's journal bucket when its stack is deleted (UnsafeRemoveWithStack).",
@@ -150,8 +150,8 @@ func (s *journalSite) lookupStream(arn func(string) string, sequencerDir string)
 		}),
 		Roles: &[]awsiam.IRole{role},
 	})
-	suppressNag(policy, nagSuppression{id: "AwsSolutions-IAM5", reason: "The lookup writes its own log group's streams only.",
-		appliesTo: []any{map[string]any{"regex": `/^Resource::<[A-Za-z0-9]+StreamLookupLogs[A-Za-z0-9]+\.Arn>$/`}}})
+	suppressNag(policy, plan.Suppression{ID: "AwsSolutions-IAM5", Reason: "The lookup writes its own log group's streams only.",
+		AppliesTo: []any{map[string]any{"regex": `/^Resource::<[A-Za-z0-9]+StreamLookupLogs[A-Za-z0-9]+\.Arn>$/`}}})
 	fn := s.function("StreamLookup", sequencerDir, role, logs, policy, 128, time.Minute,
 		"Tells CloudFormation the append-only table's stream ARN, from the table's account.",
 		map[string]*string{"APPENDONLY_FUNCTION": jsii.String("stream-lookup")})

@@ -1,7 +1,6 @@
 package appendonly
 
 import (
-	"fmt"
 	"github.com/appendonly/appendonly/internal/plan"
 	"time"
 
@@ -20,16 +19,16 @@ import (
 // FeedCheckInterval is how often the sequencer checks its feed (package
 // feed): the feed alarm fires after two checks in a row find it stopped or
 // thinned, or none reports, within 15 minutes of the change.
-const FeedCheckInterval = 3 * time.Minute
+const FeedCheckInterval = plan.FeedCheckInterval
 
 // The journal's alarms, by construct id under the table.
 const (
-	AlarmJournaledMutations = "JournaledMutationsAlarm"
-	AlarmJournalLag         = "JournalLagAlarm"
-	AlarmJournalTampering   = "JournalTamperingAlarm"
-	AlarmJournalFeed        = "JournalFeedAlarm"
-	AlarmSequencerErrors    = "SequencerErrorsAlarm"
-	AlarmJournalMonitor     = "JournalMonitorAlarm"
+	AlarmJournaledMutations = plan.AlarmJournaledMutations
+	AlarmJournalLag         = plan.AlarmJournalLag
+	AlarmJournalTampering   = plan.AlarmJournalTampering
+	AlarmJournalFeed        = plan.AlarmJournalFeed
+	AlarmSequencerErrors    = plan.AlarmSequencerErrors
+	AlarmJournalMonitor     = plan.AlarmJournalMonitor
 )
 
 // alarmTopic makes the SNS topic the journal's alarms and rules notify,
@@ -77,60 +76,24 @@ func (s *journalSite) alarmTopic(arn func(string) string) (awskms.Key, awssns.To
 func (s *journalSite) watch(j *journalResources, interval, monitorInterval time.Duration) {
 	t := s.scope
 	origin := map[string]*string{"Origin": jsii.String(s.origin)}
-	metric := func(name, statistic string, period time.Duration) awscloudwatch.Metric {
-		return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
-			Namespace: jsii.String("appendonly"), MetricName: jsii.String(name), DimensionsMap: &origin,
-			Statistic: jsii.String(statistic), Period: awscdk.Duration_Seconds(jsii.Number(period.Seconds())),
+	for _, a := range plan.JournalAlarms(interval, monitorInterval) {
+		opts := &awscloudwatch.MetricOptions{Statistic: jsii.String(a.Statistic), Period: awscdk.Duration_Seconds(jsii.Number(a.Period.Seconds()))}
+		metric := j.function.Metric(jsii.String(a.Metric), opts)
+		if !a.Lambda {
+			metric = awscloudwatch.NewMetric(&awscloudwatch.MetricProps{Namespace: jsii.String("appendonly"), MetricName: jsii.String(a.Metric),
+				DimensionsMap: &origin, Statistic: opts.Statistic, Period: opts.Period})
+		}
+		missing := awscloudwatch.TreatMissingData_NOT_BREACHING
+		if a.MissingBreaches {
+			missing = awscloudwatch.TreatMissingData_BREACHING
+		}
+		alarm := awscloudwatch.NewAlarm(t, jsii.String(a.ID), &awscloudwatch.AlarmProps{
+			AlarmDescription: jsii.String(a.Description), Metric: metric, Threshold: jsii.Number(a.Threshold),
+			EvaluationPeriods: jsii.Number(float64(a.Evaluations)), ComparisonOperator: awscloudwatch.ComparisonOperator(a.Comparison),
+			TreatMissingData: missing,
 		})
+		alarm.AddAlarmAction(awscloudwatchactions.NewSnsAction(j.topic))
 	}
-	alarm := func(id, description string, props *awscloudwatch.AlarmProps) {
-		props.AlarmDescription = jsii.String(description)
-		a := awscloudwatch.NewAlarm(t, jsii.String(id), props)
-		a.AddAlarmAction(awscloudwatchactions.NewSnsAction(j.topic))
-	}
-	alarm(AlarmJournaledMutations, "An item of the append-only table was changed or deleted (a MODIFY or REMOVE stream record was journaled): someone lifted the table's deny.",
-		&awscloudwatch.AlarmProps{
-			Metric: metric("JournaledMutations", "Sum", time.Minute), Threshold: jsii.Number(1), EvaluationPeriods: jsii.Number(1),
-			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
-		})
-	alarm(AlarmJournalLag, fmt.Sprintf("The journal's sequencer is more than %v behind the table's stream: new items are not yet covered by a checkpoint.", interval),
-		&awscloudwatch.AlarmProps{
-			Metric: j.function.Metric(jsii.String("IteratorAge"), &awscloudwatch.MetricOptions{
-				Statistic: jsii.String("Maximum"), Period: awscdk.Duration_Minutes(jsii.Number(1)),
-			}),
-			Threshold: jsii.Number(float64(interval.Milliseconds())), EvaluationPeriods: jsii.Number(1),
-			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
-			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
-		})
-	alarm(AlarmJournalTampering, "The sequencer found the journal's objects tampered with (a delete marker, a version or claim its key did not sign) or records from another source: run appendonly verify.",
-		&awscloudwatch.AlarmProps{
-			Metric: metric("JournalTampering", "Sum", time.Minute), Threshold: jsii.Number(1), EvaluationPeriods: jsii.Number(1),
-			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
-		})
-	alarm(AlarmJournalFeed, "The journal's feed stopped or thinned (its mapping disabled, deleted or filtered, the sequencer's concurrency 0, the stream off or replaced, or the sequencer failing), or its check stopped reporting: the sequencer's logs say which.",
-		&awscloudwatch.AlarmProps{
-			Metric: metric("JournalFeedHealthy", "Minimum", FeedCheckInterval), Threshold: jsii.Number(1), EvaluationPeriods: jsii.Number(2),
-			ComparisonOperator: awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD,
-			TreatMissingData:   awscloudwatch.TreatMissingData_BREACHING,
-		})
-	alarm(AlarmJournalMonitor, "The journal's monitor found a problem in what was appended since it last verified (a changed, deleted or modified item, a rewritten past), "+
-		"or did not report, in two runs in a row: its logs say what; run appendonly verify.",
-		&awscloudwatch.AlarmProps{
-			Metric: metric("JournalVerified", "Minimum", monitorInterval), Threshold: jsii.Number(1), EvaluationPeriods: jsii.Number(2),
-			ComparisonOperator: awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD,
-			TreatMissingData:   awscloudwatch.TreatMissingData_BREACHING,
-		})
-	alarm(AlarmSequencerErrors, "The journal's sequencer failed in two 5-minute periods in a row: records wait in the stream, which keeps them 24 hours.",
-		&awscloudwatch.AlarmProps{
-			Metric: j.function.MetricErrors(&awscloudwatch.MetricOptions{
-				Statistic: jsii.String("Sum"), Period: awscdk.Duration_Minutes(jsii.Number(5)),
-			}),
-			Threshold: jsii.Number(1), EvaluationPeriods: jsii.Number(2),
-			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
-		})
 
 	// The feed check: the sequencer itself, on a schedule, so that a
 	// sequencer that cannot run reports nothing, which the feed alarm
@@ -141,45 +104,24 @@ func (s *journalSite) watch(j *journalResources, interval, monitorInterval time.
 		Targets:     &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(j.function, nil)},
 	})
 
-	// Management events that change what the journal rests on: write
-	// calls only (the feed check's own reads match nothing), and not
-	// invocations, which are data events that the schedule and the mapping
-	// make all the time. They reach EventBridge only where a CloudTrail
-	// trail records management events, and IAM's only in us-east-1. A
-	// deployment that changes these raises it too.
+	// Management events that change what the journal rests on (package
+	// plan says which).
 	notify := &[]awsevents.IRuleTarget{awseventstargets.NewSnsTopic(j.topic, nil)}
 	cloudTrail := jsii.Strings("AWS API Call via CloudTrail")
-	writes := []any{false}
-	changes := []any{map[string]any{"requestParameters": map[string]any{"uUID": []any{*j.mapping.EventSourceMappingId()}}}}
+	var names []string
 	for _, fn := range []awslambda.Function{j.function, j.monitor, j.lookup} {
 		if fn != nil {
-			changes = append(changes, map[string]any{"requestParameters": map[string]any{"functionName": []any{map[string]any{"suffix": *fn.FunctionName()}}}})
+			names = append(names, *fn.FunctionName())
 		}
 	}
-	awsevents.NewRule(t, jsii.String("SequencerChangedRule"), &awsevents.RuleProps{
-		Description: jsii.String("The journal's sequencer, its event source mapping, its monitor or its stream lookup was changed."),
-		EventPattern: &awsevents.EventPattern{Source: jsii.Strings("aws.lambda"), DetailType: cloudTrail,
-			Detail: &map[string]any{"readOnly": writes, "eventName": []any{map[string]any{"anything-but": map[string]any{"prefix": "Invoke"}}},
-				"$or": changes}},
-		Targets: notify,
-	})
-	awsevents.NewRule(t, jsii.String("SequencerRoleChangedRule"), &awsevents.RuleProps{
-		Description: jsii.String("The journal's sequencer role was changed (IAM's events reach EventBridge in us-east-1 only)."),
-		EventPattern: &awsevents.EventPattern{Source: jsii.Strings("aws.iam"), DetailType: cloudTrail,
-			Detail: &map[string]any{"readOnly": writes, "requestParameters": map[string]any{"roleName": []any{*j.role.RoleName()}}}},
-		Targets: notify,
-	})
-	awsevents.NewRule(t, jsii.String("JournalProtectionChangedRule"), &awsevents.RuleProps{
-		Description: jsii.String("The journal's bucket or signing key was changed: its policy, lock, versioning, lifecycle, replication or encryption, or the key's state."),
-		EventPattern: &awsevents.EventPattern{Source: jsii.Strings("aws.s3", "aws.kms"), DetailType: cloudTrail,
-			Detail: &map[string]any{"readOnly": writes, "$or": []any{
-				// Every write but the sequencer's PutObject (a data event,
-				// where a trail records them).
-				map[string]any{"eventSource": []any{"s3.amazonaws.com"}, "eventName": []any{map[string]any{"anything-but": []any{"PutObject"}}},
-					"requestParameters": map[string]any{"bucketName": []any{*j.bucket.BucketName()}}},
-				map[string]any{"eventSource": []any{"kms.amazonaws.com"}, "eventName": []any{"CancelKeyDeletion", "DisableKey", "PutKeyPolicy", "ReplicateKey", "ScheduleKeyDeletion", "UpdatePrimaryRegion"},
-					"resources": map[string]any{"ARN": []any{*j.key.KeyArn()}}},
-			}}},
-		Targets: notify,
-	})
+	rule := func(id, description string, sources []string, detail map[string]any) {
+		awsevents.NewRule(t, jsii.String(id), &awsevents.RuleProps{Description: jsii.String(description),
+			EventPattern: &awsevents.EventPattern{Source: jsii.Strings(sources...), DetailType: cloudTrail, Detail: &detail}, Targets: notify})
+	}
+	rule("SequencerChangedRule", "The journal's sequencer, its event source mapping, its monitor or its stream lookup was changed.",
+		[]string{"aws.lambda"}, plan.SequencerChanged(*j.mapping.EventSourceMappingId(), names))
+	rule("SequencerRoleChangedRule", "The journal's sequencer role was changed (IAM's events reach EventBridge in us-east-1 only).",
+		[]string{"aws.iam"}, plan.RoleChanged(*j.role.RoleName()))
+	rule("JournalProtectionChangedRule", "The journal's bucket or signing key was changed: its policy, lock, versioning, lifecycle, replication or encryption, or the key's state.",
+		[]string{"aws.s3", "aws.kms"}, plan.ProtectionChanged(*j.bucket.BucketName(), *j.key.KeyArn()))
 }

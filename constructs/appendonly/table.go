@@ -168,7 +168,7 @@ func NewTable(scope constructs.Construct, id string, props *Props) (*Table, erro
 		Document:          policyDocument(t.statements(plan.Append | plan.Read)),
 	})
 	policyL1 := t.policy.Node().DefaultChild().(awscdk.CfnResource)
-	suppressNagOn(policyL1, indexWildcardSuppression)
+	suppressNagOn(policyL1, plan.IndexWildcardNag())
 	if props.ExistingTable != nil {
 		md := map[string]any{"label": *t.Node().Path(), "arn": t.table.TableArn(), "name": t.table.TableName(), "mode": props.Enforcement.String()}
 		if len(t.exempt) > 0 {
@@ -310,7 +310,7 @@ func (t *Table) createTable(props *Props, prot plan.Protection) {
 	table := awsdynamodb.NewTable(t, jsii.String(tableID), &tp)
 	cfn := table.Node().DefaultChild().(awscdk.CfnResource)
 	if props.Backup == nil {
-		suppressNagOn(cfn, tableNagSuppressions...)
+		suppressNagOn(cfn, plan.TableNag()...)
 	}
 	if t.cross != nil {
 		cfn.AddPropertyOverride(jsii.String("StreamSpecification.ResourcePolicy"), map[string]any{
