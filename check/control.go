@@ -52,7 +52,7 @@ func (e *evaluator) controlGrants(s *stackTemplate, id string, targets map[strin
 			if !e.allows(stmt["Effect"], s) {
 				continue
 			}
-			actions := e.controlActions(stmt, s)
+			actions := e.allowedOf(stmt, s, sequencerControlActions)
 			if len(actions) == 0 {
 				continue
 			}
@@ -84,28 +84,6 @@ func (e *evaluator) controlGrants(s *stackTemplate, id string, targets map[strin
 					p.label, pathOf(s.path, id), i+1, summarize(actions), hit),
 				fix: "Name other resources, or remove the actions: keep the journal in an account of its own (see docs/journal.md). " +
 					strings.Replace(ackFix(s, id, r), "truly must write", "truly must hold them", 1)})
-		}
-	}
-	return out
-}
-
-// controlActions returns the actions of SequencerControlActions that the
-// statement allows.
-func (e *evaluator) controlActions(st map[string]any, s *stackTemplate) []string {
-	var out []string
-	if not, ok := st["NotAction"]; ok {
-		patterns := e.actionPatterns(not, s)
-		for _, a := range sequencerControlActions {
-			if !matchesAny(patterns, a) {
-				out = append(out, a)
-			}
-		}
-		return out
-	}
-	patterns := e.actionPatterns(st["Action"], s)
-	for _, a := range sequencerControlActions {
-		if matchesAny(patterns, a) {
-			out = append(out, a)
 		}
 	}
 	return out

@@ -566,6 +566,12 @@ func (e *evaluator) actionPatterns(v any, s *stackTemplate) []string {
 // allowedDenyActions returns the actions of DenyActions that the statement
 // allows, by Action or NotAction.
 func (e *evaluator) allowedDenyActions(st map[string]any, s *stackTemplate) []string {
+	return e.allowedOf(st, s, denyActions)
+}
+
+// allowedOf returns the actions of list that the statement's Action or
+// NotAction covers.
+func (e *evaluator) allowedOf(st map[string]any, s *stackTemplate, list []string) []string {
 	var out []string
 	if not, ok := st["NotAction"]; ok {
 		// A NotAction the check cannot read excludes nothing it can name.
@@ -575,7 +581,7 @@ func (e *evaluator) allowedDenyActions(st map[string]any, s *stackTemplate) []st
 				patterns = append(patterns, p)
 			}
 		}
-		for _, a := range denyActions {
+		for _, a := range list {
 			if !matchesAny(patterns, a) {
 				out = append(out, a)
 			}
@@ -583,7 +589,7 @@ func (e *evaluator) allowedDenyActions(st map[string]any, s *stackTemplate) []st
 		return out
 	}
 	patterns := e.actionPatterns(st["Action"], s)
-	for _, a := range denyActions {
+	for _, a := range list {
 		if matchesAny(patterns, a) {
 			out = append(out, a)
 		}
