@@ -7,6 +7,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsssm"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssso"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -337,5 +339,33 @@ func TestGuardPassesLegitimateChanges(t *testing.T) {
 				t.Errorf("got synthesis error\n%s\nwant none", msg)
 			}
 		})
+	}
+}
+
+// The legitimate changes around a journal still pass: tags on its bucket,
+// GrantJournalRead, a subscription to its alarm topic, a longer retention
+// of its log groups, and a deployment role that may update another
+// function's code.
+func TestGuardPassesLegitimateJournalChanges(t *testing.T) {
+	_, stack, ledger := guardedTable(t, false, func(p *appendonly.Props) { p.Journal = &appendonly.JournalProps{} })
+	awscdk.Tags_Of(ledger.JournalBucket()).Add(jsii.String("data-class"), jsii.String("ledger"), nil)
+	if _, err := ledger.GrantJournalRead(writer(stack, "Auditor")); err != nil {
+		t.Fatal(err)
+	}
+	ledger.JournalAlarmTopic().AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String("oncall@example.com"), nil))
+	groups := 0
+	for _, c := range *ledger.Node().FindAll(constructs.ConstructOrder_PREORDER) {
+		if lg, ok := c.(awslogs.CfnLogGroup); ok {
+			lg.AddPropertyOverride(jsii.String("RetentionInDays"), 3653)
+			groups++
+		}
+	}
+	if groups < 2 {
+		t.Fatalf("%d log groups found, want the sequencer's and the monitor's", groups)
+	}
+	other := newFunction(stack, "Other")
+	writer(stack, "Deploy").AddToPolicy(statementOn([]string{"lambda:UpdateFunctionCode", "lambda:InvokeFunction"}, *other.FunctionArn()))
+	if msg := synthError(t, stack); msg != "" {
+		t.Errorf("got synthesis error\n%s\nwant none", msg)
 	}
 }
