@@ -101,6 +101,14 @@ func check(stacks []*stackTemplate, records []Table, existing []guardedTable) []
 		}
 	}
 	targets := controlTargets(records)
+	// The accounts the journal's parts are in ("" unknown): a grant on "*"
+	// in a stack of another account cannot reach them.
+	journalAccounts := map[string]bool{}
+	for path := range targets {
+		if s := byPath[path]; s != nil {
+			journalAccounts[s.account] = true
+		}
+	}
 	for _, s := range stacks {
 		out = append(out, e.checkTransformed(s, holds[s.path])...)
 		for _, id := range sortedKeys(s.unread) {
@@ -115,7 +123,8 @@ func check(stacks []*stackTemplate, records []Table, existing []guardedTable) []
 		}
 		for _, id := range sortedKeys(s.res) {
 			out = append(out, e.checkResource(s, id)...)
-			out = append(out, e.controlGrants(s, id, targets[s.path], len(targets) > 0)...)
+			reach := len(targets) > 0 && (s.account == "" || journalAccounts[""] || journalAccounts[s.account])
+			out = append(out, e.controlGrants(s, id, targets[s.path], reach)...)
 		}
 	}
 	return out

@@ -435,3 +435,22 @@ func TestAnAcknowledgedPolicyAttachedByName(t *testing.T) {
 			"ManagedPolicyArns": []any{map[string]any{"Fn::Join": []any{"", []any{"arn:", map[string]any{"Ref": "AWS::Partition"}, ":iam::111122223333:policy/loose-writes"}}}}}}
 	}), "the acknowledged managed policy LedgerStack/Loose, attached by name to LedgerStack/Other", "dynamodb:UpdateItem")
 }
+
+// A grant on "*" of the sequencer's control actions in a stack of another
+// account than the journal's cannot reach the sequencer: no finding.
+func TestControlOnStarInAnotherAccountPasses(t *testing.T) {
+	dir := fixture(t, func(name string, tm map[string]any) {
+		if name == "LedgerStack" {
+			tm["Resources"].(map[string]any)["CI"] = map[string]any{"Type": "AWS::IAM::Policy", "Properties": map[string]any{"PolicyName": "Deploy",
+				"Roles": []any{"ci"}, "PolicyDocument": map[string]any{"Version": "2012-10-17", "Statement": []any{
+					map[string]any{"Effect": "Allow", "Action": "lambda:*", "Resource": "*"}}}}}
+		}
+	})
+	findings, _, err := CheckAssembly(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range findings {
+		t.Errorf("got %s: %s", f.Severity, f.Message)
+	}
+}

@@ -55,7 +55,7 @@ report "jsii start-up (an App and nothing else)" "${sg# }" "${sj# }"
 report "app's own process, CDK validation false" "${ag# }" "${aj# }"
 echo "the app's cost beyond jsii's start-up, (Go - JavaScript) - (start-up Go - start-up JavaScript), pair by pair:"
 echo "  median $(echo "${ex# }" | median) ms; every pair: ${ex# }"
-for validation in ${VALIDATION:-true}; do
+for validation in ${VALIDATION-true}; do
   g="" j=""
   for _ in $(seq "$runs"); do
     g="$g $(CDK_VALIDATION=$validation CDK_OUTDIR="$work/go" CDK_CONTEXT_JSON="$ctx" ms "$work/app")"
