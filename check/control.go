@@ -33,11 +33,11 @@ func controlTargets(records []Table) map[string]map[string]string {
 
 // controlGrants are the statements of resource id that allow an action of
 // SequencerControlActions on a journal part of its stack (named, by Ref or
-// Fn::GetAtt), or, in a stack that may be in a journal's account (reach),
-// on "*" or on a resource the check cannot resolve: whoever
-// holds one can invoke the sequencer with a hand-made event, replace its
-// code, or pass its role to a function of their own, and so sign and write
-// as the sequencer.
+// Fn::GetAtt), on "*", or on a resource the check cannot resolve, in a
+// stack that may be in a journal's account (reach): whoever holds one can
+// invoke the sequencer with a hand-made event, replace its code, or pass
+// its role to a function of their own, and so sign and write as the
+// sequencer.
 func (e *evaluator) controlGrants(s *stackTemplate, id string, targets map[string]string, reach bool) []violation {
 	r := s.res[id]
 	if !reach || hasAcknowledgement(r) {
