@@ -424,3 +424,24 @@ func TestRedeliveryPastTheClockMarginIsNamed(t *testing.T) {
 		t.Errorf("the table comparison: %v, want each record counted once", problems)
 	}
 }
+
+// TestAnEmptiedJournalLeavesEveryItemNotJournaled: a journal whose bucket
+// was emptied (every version deleted, as the removal of a sandbox's
+// journal does, or an exempt principal in governance mode) has nothing to
+// verify, and each item of the table is named as not journaled.
+func TestAnEmptiedJournalLeavesEveryItemNotJournaled(t *testing.T) {
+	_, verifier, _ := newKeys(t)
+	l, err := (&Verifier{Store: &MemStore{}, Key: verifier}).Verify(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	problems, _ := CompareTable(l, tableItems(t, inserts(0, 3, 10)))
+	if len(problems) != 3 {
+		t.Fatalf("got %d problems, want each of the 3 items: %v", len(problems), problems)
+	}
+	for _, p := range problems {
+		if p.What != "not journaled" {
+			t.Errorf("got %v, want not journaled", p)
+		}
+	}
+}

@@ -147,6 +147,8 @@ func (t *Table) arnBound(r string) int {
 		{t.refs.sequencerRole, plan.MaxRoleArn},
 		{t.refs.monitor, plan.MaxFunctionArn},
 		{t.refs.monitorRole, plan.MaxRoleArn},
+		{t.refs.remover, plan.MaxFunctionArn},
+		{t.refs.removerRole, plan.MaxRoleArn},
 	} {
 		if ref.token != "" && strings.HasPrefix(r, ref.token) {
 			return len(r) - len(ref.token) + ref.bound

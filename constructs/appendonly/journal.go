@@ -40,6 +40,7 @@ type journalResources struct {
 	function awslambda.Function
 	monitor  awslambda.Function
 	lookup   awslambda.Function // nil beside the table
+	remover  awslambda.Function // nil unless UnsafeRemoveWithStack
 	role     awsiam.Role
 	mapping  awslambda.EventSourceMapping
 	topic    awssns.Topic
@@ -121,6 +122,7 @@ func (t *Table) createJournal(j *JournalProps, site *journalSite, sequencerDir s
 	refs := plan.JournalRefs{Bucket: bucketArn, Objects: objects,
 		MonitorObjects: *bucket.ArnForObjects(jsii.String(monitorPrefix + "*")), SequencerRole: roleArn, MonitorRole: monitorArn}
 	var remover awsiam.Role
+	var removerFn awslambda.Function
 	if !keep {
 		remover = awsiam.NewRole(scope, jsii.String("JournalRemovalRole"), &awsiam.RoleProps{
 			AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
@@ -136,7 +138,9 @@ func (t *Table) createJournal(j *JournalProps, site *journalSite, sequencerDir s
 		// Made before the functions that write the journal, which depend on
 		// it, so deleted after them: nothing writes once the bucket is
 		// emptied.
-		site.writersAfter = site.emptyOnDelete(remover, bucket, sequencerDir).Node().DefaultChild().(awscdk.CfnElement)
+		cr, fn := site.emptyOnDelete(remover, bucket, sequencerDir)
+		site.writersAfter = cr.Node().DefaultChild().(awscdk.CfnElement)
+		removerFn = fn
 	}
 	t.protected = append(t.protected,
 		protected{what: "journal bucket", stack: site.stack, el: bucket.Node().DefaultChild().(awscdk.CfnElement), retain: keep, props: jp.BucketWants()},
@@ -229,14 +233,19 @@ func (t *Table) createJournal(j *JournalProps, site *journalSite, sequencerDir s
 		protected{what: "journal sequencer role", stack: site.stack, el: l1(role)},
 		protected{what: "journal monitor", stack: site.stack, el: l1(monitor)},
 	)
-	res := &journalResources{bucket: bucket, key: key, function: fn, role: role, mapping: mapping, topic: topic, monitor: monitor, lookup: lookup}
+	res := &journalResources{bucket: bucket, key: key, function: fn, role: role, mapping: mapping, topic: topic, monitor: monitor, lookup: lookup, remover: removerFn}
 	if site.cross == nil {
 		// Across accounts the table account's principals have no way to
 		// the sequencer at all.
 		t.refs.sequencer, t.refs.sequencerMapping, t.refs.sequencerRole = *fn.FunctionArn(), *mapping.EventSourceMappingArn(), roleArn
 		t.refs.monitor, t.refs.monitorRole = *monitor.FunctionArn(), monitorArn
-		res.control = &plan.Statement{Sid: SidDenySequencerControl, Effect: "Deny", Actions: check.SequencerControlActions(),
-			Resources: []string{t.refs.sequencer, t.refs.sequencerMapping, t.refs.sequencerRole, t.refs.monitor, t.refs.monitorRole}}
+		controlled := []string{t.refs.sequencer, t.refs.sequencerMapping, t.refs.sequencerRole, t.refs.monitor, t.refs.monitorRole}
+		if removerFn != nil {
+			// Invoked with a hand-made Delete, it would empty the bucket.
+			t.refs.remover, t.refs.removerRole = *removerFn.FunctionArn(), refs.Remover
+			controlled = append(controlled, t.refs.remover, t.refs.removerRole)
+		}
+		res.control = &plan.Statement{Sid: SidDenySequencerControl, Effect: "Deny", Actions: check.SequencerControlActions(), Resources: controlled}
 	}
 	site.watch(res, interval, jp.Monitor())
 	t.journal = res

@@ -172,6 +172,7 @@ func TestJournalWritersWriteWhateverIsExempt(t *testing.T) {
 		p := minimalProps()
 		p.ExemptPrincipalArns = exempt
 		p.Journal = &appendonly.JournalProps{UnsafeRemoveWithStack: c.remove}
+		p.User = &appendonly.UserProps{}
 		mustNewTable(t, stack, p)
 		tmpl := cdktest.Synth(t, stack)
 		env := iamsim.NewEnv(iamsim.Template(tmpl))
@@ -209,26 +210,20 @@ func TestJournalWritersWriteWhateverIsExempt(t *testing.T) {
 			}
 		}
 		s3Admin := []iamsim.NamedPolicy{iamsim.AllowAll("s3")}
-		cases := []struct {
+		type tc struct {
 			principal string
 			pols      []iamsim.NamedPolicy
 			action    string
-			object    string
+			resource  string // an object of the bucket, or an ARN
 			want      string
-		}{
+		}
+		cases := []tc{
 			{sequencer, seqPols, "s3:PutObject", "tile/0/000", iamsim.Allowed},
 			{sequencer, seqPols, "s3:PutObject", "checkpoint", iamsim.Allowed},
 			{monitor, monPols, "s3:PutObject", "appendonly/monitor/checkpoint", iamsim.Allowed},
 			{monitor, monPols, "s3:PutObject", "checkpoint", iamsim.ExplicitlyDenied},
 			{roleArn("Administrator"), s3Admin, "s3:PutObject", "checkpoint", iamsim.ExplicitlyDenied},
 			{roleArn("Administrator"), s3Admin, "s3:DeleteObjectVersion", "checkpoint", iamsim.ExplicitlyDenied},
-		}
-		type tc = struct {
-			principal string
-			pols      []iamsim.NamedPolicy
-			action    string
-			object    string
-			want      string
 		}
 		if exempt != nil {
 			cases = append(cases, tc{breakGlass, s3Admin, "s3:DeleteObjectVersion", "checkpoint", iamsim.Allowed})
@@ -240,11 +235,30 @@ func TestJournalWritersWriteWhateverIsExempt(t *testing.T) {
 			cases = append(cases, tc{remover, remPols, "s3:DeleteObjectVersion", "checkpoint", iamsim.Allowed},
 				tc{remover, remPols, "s3:BypassGovernanceRetention", "checkpoint", iamsim.Allowed},
 				tc{remover, remPols, "s3:PutObject", "checkpoint", iamsim.ExplicitlyDenied})
+			// Invoked with a hand-made Delete, the removal empties the
+			// bucket: the construct's user, with Lambda and IAM rights from
+			// elsewhere, may neither invoke it nor pass its role; an
+			// administrator may (the trust table says so).
+			var fn string
+			for id, f := range tmpl.Resources("AWS::Lambda::Function") {
+				if e, _ := json.Marshal(props(f)["Environment"]); strings.Contains(string(e), `"APPENDONLY_FUNCTION":"empty-journal"`) {
+					fn, _ = env.Arn(id)
+				}
+			}
+			userID, _ := tmpl.Only(t, "AWS::IAM::User")
+			user, _ := env.Arn(userID)
+			admin := []iamsim.NamedPolicy{iamsim.AllowAll("lambda"), iamsim.AllowAll("iam")}
+			cases = append(cases, tc{user, append(identity(userID), admin...), "lambda:InvokeFunction", fn, iamsim.ExplicitlyDenied},
+				tc{user, append(identity(userID), admin...), "iam:PassRole", remover, iamsim.ExplicitlyDenied},
+				tc{roleArn("Administrator"), admin, "lambda:InvokeFunction", fn, iamsim.Allowed})
 		}
 		var sims []iamsim.Simulation
 		for _, c := range cases {
-			sims = append(sims, iamsim.Simulation{Request: iamsim.Request{Principal: c.principal, Action: c.action, Resource: bucket + "/" + c.object},
-				IdentityPolicies: c.pols, ResourcePolicy: policy})
+			sim := iamsim.Simulation{Request: iamsim.Request{Principal: c.principal, Action: c.action, Resource: c.resource}, IdentityPolicies: c.pols}
+			if strings.HasPrefix(c.action, "s3:") {
+				sim.Request.Resource, sim.ResourcePolicy = bucket+"/"+c.resource, policy
+			}
+			sims = append(sims, sim)
 		}
 		got, err := runner.Decide(sims)
 		if err != nil {
@@ -252,7 +266,7 @@ func TestJournalWritersWriteWhateverIsExempt(t *testing.T) {
 		}
 		for i, c := range cases {
 			if got[i] != c.want {
-				t.Errorf("exempt %v, UnsafeRemoveWithStack %v: %s %s on %s: %s, want %s", exempt, remove, c.principal, c.action, c.object, got[i], c.want)
+				t.Errorf("exempt %v, UnsafeRemoveWithStack %v: %s %s on %s: %s, want %s", exempt, remove, c.principal, c.action, c.resource, got[i], c.want)
 			}
 		}
 	}

@@ -63,7 +63,7 @@ func (s *journalSite) pendingWindow() awscdk.Duration {
 // emptyOnDelete makes the custom resource that empties the journal's bucket when
 // its stack is deleted (UnsafeRemoveWithStack), served by the sequencer's
 // binary with APPENDONLY_FUNCTION=empty-journal.
-func (s *journalSite) emptyOnDelete(role awsiam.Role, bucket awss3.Bucket, sequencerDir string) awscdk.CustomResource {
+func (s *journalSite) emptyOnDelete(role awsiam.Role, bucket awss3.Bucket, sequencerDir string) (awscdk.CustomResource, awslambda.Function) {
 	logs := s.logGroup("JournalRemovalLogs", awscdk.RemovalPolicy_DESTROY)
 	policy := awsiam.NewManagedPolicy(s.scope, jsii.String("JournalRemovalPolicy"), &awsiam.ManagedPolicyProps{
 		Description: jsii.String("Delete every object version of the journal's bucket, past its governance lock, and write the removal's logs."),
@@ -85,7 +85,7 @@ func (s *journalSite) emptyOnDelete(role awsiam.Role, bucket awss3.Bucket, seque
 		ServiceToken: fn.FunctionArn(),
 		ResourceType: jsii.String("Custom::AppendOnlyJournalRemoval"),
 		Properties:   &map[string]any{"Bucket": bucket.BucketName()},
-	})
+	}), fn
 }
 
 // newJournalSite decides where the journal goes. It creates nothing.

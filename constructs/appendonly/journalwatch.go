@@ -109,7 +109,7 @@ func (s *journalSite) watch(j *journalResources, interval, monitorInterval time.
 	notify := &[]awsevents.IRuleTarget{awseventstargets.NewSnsTopic(j.topic, nil)}
 	cloudTrail := jsii.Strings("AWS API Call via CloudTrail")
 	var names []string
-	for _, fn := range []awslambda.Function{j.function, j.monitor, j.lookup} {
+	for _, fn := range []awslambda.Function{j.function, j.monitor, j.lookup, j.remover} {
 		if fn != nil {
 			names = append(names, *fn.FunctionName())
 		}
@@ -118,7 +118,11 @@ func (s *journalSite) watch(j *journalResources, interval, monitorInterval time.
 		awsevents.NewRule(t, jsii.String(id), &awsevents.RuleProps{Description: jsii.String(description),
 			EventPattern: &awsevents.EventPattern{Source: jsii.Strings(sources...), DetailType: cloudTrail, Detail: &detail}, Targets: notify})
 	}
-	rule("SequencerChangedRule", "The journal's sequencer, its event source mapping, its monitor or its stream lookup was changed.",
+	changed := "The journal's sequencer, its event source mapping, its monitor or its stream lookup was changed."
+	if j.remover != nil {
+		changed = "The journal's sequencer, its event source mapping, its monitor or its removal function was changed."
+	}
+	rule("SequencerChangedRule", changed,
 		[]string{"aws.lambda"}, plan.SequencerChanged(*j.mapping.EventSourceMappingId(), names))
 	rule("SequencerRoleChangedRule", "The journal's sequencer role was changed (IAM's events reach EventBridge in us-east-1 only).",
 		[]string{"aws.iam"}, plan.RoleChanged(*j.role.RoleName()))

@@ -344,6 +344,8 @@ type refs struct {
 	// The journal's sequencer, its mapping and its role: empty without a
 	// journal.
 	sequencer, sequencerMapping, sequencerRole, monitor, monitorRole string
+	// The journal's removal and its role (UnsafeRemoveWithStack), or "".
+	remover, removerRole string
 }
 
 func (t *Table) readRefs(hasStream bool) {
